@@ -1,0 +1,52 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ConflictError, type FieldError, NotFoundError, ValidationError } from '../domain/errors.js';
+import type { Logger } from '../logger.js';
+
+const TITLES: Record<number, string> = {
+  400: 'Invalid input',
+  401: 'Unauthorized',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  500: 'Internal error',
+};
+
+export function problem(c: Context, status: ContentfulStatusCode, detail: string, errors?: FieldError[]): Response {
+  const title = TITLES[status] ?? 'Error';
+  const body = {
+    type: `https://promo-codes.dev/problems/${title.toLowerCase().replaceAll(' ', '-')}`,
+    title,
+    status,
+    detail,
+    ...(errors && errors.length > 0 && { errors }),
+  };
+  return c.body(JSON.stringify(body), status, { 'content-type': 'application/problem+json' });
+}
+
+/** Maps what handlers throw onto the contract's problem answers. */
+export function errorHandler(logger: Logger) {
+  return (error: Error, c: Context): Response => {
+    if (error instanceof ValidationError) return problem(c, 400, error.message, error.errors);
+    if (error instanceof NotFoundError) return problem(c, 404, error.message);
+    if (error instanceof ConflictError) return problem(c, 409, error.message);
+    if (error instanceof HTTPException) {
+      const status = error.status as ContentfulStatusCode;
+      return problem(c, status, error.message || TITLES[status] || 'Request refused');
+    }
+    logger.error({ err: error, path: c.req.path }, 'unhandled error');
+    return problem(c, 500, 'The service failed to answer; the error has been logged.');
+  };
+}
+
+/** zod issues → field errors: `path` is the dotted location inside the body or query. */
+export function validationHook(result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }): void {
+  if (result.success || !result.error) return;
+  const errors = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(body)',
+    message: issue.message,
+  }));
+  throw new ValidationError(`The request is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+}

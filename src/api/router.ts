@@ -1,0 +1,19 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Client } from '@temporalio/client';
+import type { Sql } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import { validationHook } from './problem.js';
+
+export interface AppDeps {
+  sql: Sql;
+  temporal: Client;
+  logger: Logger;
+  apiTokens: readonly string[];
+  taskQueue: string;
+  maxBodyBytes: number;
+}
+
+/** Every router shares the validation hook, so bad input always becomes a 400 problem. */
+export function newRouter(): OpenAPIHono {
+  return new OpenAPIHono({ defaultHook: validationHook });
+}

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+const configSchema = z.object({
+  PORT: port.default(3000),
+  PROMO_API_TOKENS: optionalText,
+  PROMO_DATA_DIR: z.string().default('./.data'),
+  DATABASE_URL: optionalText,
+  TEMPORAL_ADDRESS: optionalText,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('promo'),
+  TEMPORAL_CLI_PATH: optionalText,
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  SMTP_URL: optionalText,
+  PROMO_MAX_BODY_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
+  PROMO_GENERATE_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema> & { dataDir: string; apiTokens: string[] };
+
+/** Every variable the service reads; docker-compose.yml is checked against this list. */
+export const CONFIG_VARIABLES = Object.keys(configSchema.shape);
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const config = parsed.data;
+  return {
+    ...config,
+    dataDir: path.resolve(config.PROMO_DATA_DIR),
+    apiTokens: (config.PROMO_API_TOKENS ?? '')
+      .split(',')
+      .map((token) => token.trim())
+      .filter(Boolean),
+  };
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
+import type { Sql } from './client.js';
+import { getGroup, lockGroup } from './groups.js';
+
+export const CODE_STATUSES = ['active', 'blocked', 'issued'] as const;
+export type CodeStatus = (typeof CODE_STATUSES)[number];
+
+export interface CodeListItem {
+  code: string;
+  status: CodeStatus;
+  customerId?: string;
+  issuedAt?: string;
+}
+
+interface CodeRow {
+  id: string;
+  code: string;
+  status: CodeStatus;
+  customerId: string | null;
+  issuedAt: Date | null;
+}
+
+/**
+ * Adds the given distinct, valid codes to a group in one transaction and returns how many
+ * were new; codes stored anywhere already are skipped.
+ */
+export async function addCodes(sql: Sql, groupId: string, codes: readonly string[]): Promise<number> {
+  return sql.begin(async (tx) => {
+    await lockGroup(tx, groupId, 'no key update');
+    const result = await tx`
+      insert into promo_code (group_id, code)
+      select ${groupId}, code from unnest(${codes as string[]}::text[]) as code
+      on conflict (code) do nothing`;
+    return result.count;
+  });
+}
+
+const codeCursor = z.tuple([z.enum(CODE_STATUSES), z.string().regex(/^\d+$/)]);
+
+export async function listCodes(
+  sql: Sql,
+  groupId: string,
+  options: { status?: CodeStatus | undefined; limit?: number | undefined; cursor?: string | undefined },
+): Promise<Page<CodeListItem>> {
+  const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+  const after = decodeCursor(options.cursor, codeCursor);
+  await getGroup(sql, groupId);
+  const rows = await sql<CodeRow[]>`
+    select id, code, status, customer_id, issued_at from promo_code
+     where group_id = ${groupId}
+       ${options.status ? sql`and status = ${options.status}` : sql``}
+       ${after ? sql`and (status, id) > (${after[0]}::code_status, ${after[1]}::bigint)` : sql``}
+     order by status, id
+     limit ${limit + 1}`;
+  return toPage(rows, limit, toCodeListItem, (row) => [row.status, row.id]);
+}
+
+/** Every code of a group (optionally of one status) in listing order, a chunk at a time. */
+export async function* allCodes(sql: Sql, groupId: string, status: CodeStatus | undefined): AsyncGenerator<CodeListItem[]> {
+  await getGroup(sql, groupId);
+  const cursor = sql<CodeRow[]>`
+    select id, code, status, customer_id, issued_at from promo_code
+     where group_id = ${groupId} ${status ? sql`and status = ${status}` : sql``}
+     order by status, id`.cursor(5000);
+  for await (const rows of cursor) yield rows.map(toCodeListItem);
+}
+
+function toCodeListItem(row: CodeRow): CodeListItem {
+  return {
+    code: row.code,
+    status: row.status,
+    ...(row.customerId !== null && { customerId: row.customerId }),
+    ...(row.issuedAt !== null && { issuedAt: row.issuedAt.toISOString() }),
+  };
+}

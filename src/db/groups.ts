@@ -1,0 +1,133 @@
+import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
+import type { Sql, TransactionSql } from './client.js';
+import { isUniqueViolation } from './errors.js';
+import { isId } from './ids.js';
+
+export interface Group {
+  id: string;
+  name: string;
+  description: string;
+  format: string | null;
+  total: number;
+  active: number;
+  blocked: number;
+  issued: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface GroupRow extends Omit<Group, 'total' | 'active' | 'blocked' | 'issued' | 'createdAt' | 'updatedAt'> {
+  total: string;
+  active: string;
+  blocked: string;
+  issued: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const toGroup = (row: GroupRow): Group => ({
+  ...row,
+  total: Number(row.total),
+  active: Number(row.active),
+  blocked: Number(row.blocked),
+  issued: Number(row.issued),
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+const NAME_KEY = 'promo_group_name_key';
+const COLUMNS = 'id, name, description, format, total, active, blocked, issued, created_at, updated_at';
+
+export interface NewGroup {
+  name: string;
+  description?: string | undefined;
+  format?: string | null | undefined;
+}
+
+export async function createGroup(sql: Sql, group: NewGroup): Promise<Group> {
+  try {
+    const [row] = await sql<GroupRow[]>`
+      insert into promo_group (name, description, format)
+      values (${group.name}, ${group.description ?? ''}, ${group.format ?? null})
+      returning ${sql.unsafe(COLUMNS)}`;
+    return toGroup(row!);
+  } catch (error) {
+    throw nameTaken(error, group.name);
+  }
+}
+
+export async function listGroups(sql: Sql, options: { limit?: number; afterId?: string }): Promise<Page<Group>> {
+  const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+  const rows = await sql<GroupRow[]>`
+    select ${sql.unsafe(COLUMNS)} from promo_group
+     where deleted_at is null ${options.afterId ? sql`and id > ${options.afterId}` : sql``}
+     order by id limit ${limit + 1}`;
+  return toPage(rows, limit, toGroup, (row) => row.id);
+}
+
+export async function getGroup(sql: Sql, id: string): Promise<Group> {
+  const rows = isId(id)
+    ? await sql<GroupRow[]>`select ${sql.unsafe(COLUMNS)} from promo_group where id = ${id} and deleted_at is null`
+    : [];
+  if (!rows[0]) throw groupNotFound(id);
+  return toGroup(rows[0]);
+}
+
+export interface GroupChanges {
+  name?: string | undefined;
+  description?: string | undefined;
+  format?: string | null | undefined;
+}
+
+export async function updateGroup(sql: Sql, id: string, changes: GroupChanges): Promise<Group> {
+  const columns = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+  if (Object.keys(columns).length === 0) return getGroup(sql, id);
+  try {
+    const rows = isId(id)
+      ? await sql<GroupRow[]>`
+          update promo_group set ${sql(columns)}, updated_at = now()
+           where id = ${id} and deleted_at is null
+          returning ${sql.unsafe(COLUMNS)}`
+      : [];
+    if (!rows[0]) throw groupNotFound(id);
+    return toGroup(rows[0]);
+  } catch (error) {
+    throw nameTaken(error, changes.name);
+  }
+}
+
+/** Removes a group and its unissued codes; issued codes stay in customers' history. */
+export async function deleteGroup(sql: Sql, id: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    const group = await lockGroup(tx, id, 'update');
+    if (group.blocked > 0) {
+      throw new ConflictError(`Group ${id} has ${group.blocked} codes blocked by a mailing in flight; it can be deleted once they are issued or released.`);
+    }
+    await tx`delete from promo_code where group_id = ${id} and status = 'active'`;
+    await tx`update promo_group set deleted_at = now(), updated_at = now() where id = ${id}`;
+  });
+}
+
+/**
+ * Locks a live group for the rest of the transaction. 'no key update' lets writers of codes
+ * queue behind a delete ('update') and then see that the group is gone.
+ */
+export async function lockGroup(tx: TransactionSql, id: string, mode: 'update' | 'no key update'): Promise<Group> {
+  const rows = isId(id)
+    ? await tx<GroupRow[]>`
+        select ${tx.unsafe(COLUMNS)} from promo_group
+         where id = ${id} and deleted_at is null
+           for ${tx.unsafe(mode)}`
+    : [];
+  if (!rows[0]) throw groupNotFound(id);
+  return toGroup(rows[0]);
+}
+
+function groupNotFound(id: string): NotFoundError {
+  return new NotFoundError(`There is no promo code group with id ${id}.`);
+}
+
+function nameTaken(error: unknown, name: string | undefined): unknown {
+  return isUniqueViolation(error, NAME_KEY) ? new ConflictError(`A group named "${name}" already exists.`) : error;
+}

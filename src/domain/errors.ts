@@ -1,0 +1,19 @@
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** Input that breaks a rule: answered with 400 and the offending fields. */
+export class ValidationError extends Error {
+  constructor(
+    message: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export class NotFoundError extends Error {}
+
+/** The request is well-formed but the current state forbids it: 409. */
+export class ConflictError extends Error {}

