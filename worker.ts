@@ -1,7 +1,9 @@
 import { loadConfig } from './src/config.js';
 import { connect, onShutdown, requireEnv, runWorker } from './src/services.js';
+import { installTemporalRuntime } from './src/worker/temporal-runtime.js';
 
 const config = loadConfig();
+installTemporalRuntime(config.LOG_LEVEL);
 const endpoints = {
   databaseUrl: requireEnv(config.DATABASE_URL, 'DATABASE_URL'),
   temporalAddress: requireEnv(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS'),

@@ -5,9 +5,9 @@ import { createApp } from '../../src/api/app.js';
 import { createSql, type Sql } from '../../src/db/client.js';
 import { logger } from '../../src/logger.js';
 import { createWorker } from '../../src/worker/create-worker.js';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { installTemporalRuntime } from '../../src/worker/temporal-runtime.js';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
+installTemporalRuntime('warn');
 import { TEMPLATE_DATABASE } from './names.js';
 
 export const TEST_TOKEN = 'test-token';

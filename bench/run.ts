@@ -1,0 +1,21 @@
+// npm run bench [-- name ...]: runs the named benchmarks (all without a name), one JSON line each.
+import { logger } from '../src/logger.js';
+
+const BENCHES: Record<string, () => Promise<Record<string, unknown>[]>> = {
+  groups: async () => (await import('./groups.js')).run(),
+};
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !(name in BENCHES));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(2);
+}
+for (const name of requested.length > 0 ? requested : Object.keys(BENCHES)) {
+  try {
+    for (const line of await BENCHES[name]!()) process.stdout.write(`${JSON.stringify(line)}\n`);
+  } catch (error) {
+    logger.error({ err: error, bench: name }, 'benchmark failed');
+    process.exitCode = 1;
+  }
+}

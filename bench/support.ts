@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { createSql, type Sql } from '../src/db/client.js';
+import { startLocalStack } from '../src/local/stack.js';
+import { freePort } from '../src/local/ports.js';
+import { logger } from '../src/logger.js';
+
+export interface BenchContext {
+  /** e.g. http://localhost:PORT/api */
+  apiUrl: string;
+  token: string;
+  /** the same database the service uses, for baselines and seeding */
+  sql: Sql;
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+}
+
+/** A throw-away copy of the whole service (as `npm run dev` runs it), on free ports and a scratch data dir. */
+export async function withBenchStack<T>(run: (context: BenchContext) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
+  logger.level = 'warn'; // stdout carries the JSON result lines
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'promo-bench-'));
+  await chmod(dataDir, 0o755);
+  const token = randomBytes(16).toString('hex');
+  const config = loadConfig({
+    ...process.env,
+    ...env,
+    PROMO_DATA_DIR: dataDir,
+    PROMO_API_TOKENS: token,
+    PORT: String(await freePort()),
+    TEMPORAL_DEV_PORT: String(await freePort()),
+  });
+  const stack = await startLocalStack(config, { durable: true, temporalUi: false });
+  const sql = createSql(stack.databaseUrl);
+  const api: BenchContext['api'] = async (method, route, body) => {
+    const response = await fetch(`${stack.apiUrl}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+  try {
+    return await run({ apiUrl: stack.apiUrl, token, sql, api });
+  } finally {
+    await sql.end();
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+export function percentile(samples: readonly number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+export const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+export async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const start = performance.now();
+  const result = await work();
+  return { result, ms: performance.now() - start };
+}
