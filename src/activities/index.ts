@@ -1,10 +1,15 @@
 import type { Sql } from '../db/client.js';
+import { jobActivities } from './jobs.js';
 
 export interface ActivityDeps {
   sql: Sql;
   generateBatchSize: number;
 }
 
-export function createActivities(_deps: ActivityDeps) {
-  return {};
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...jobActivities(deps),
+  };
 }
+
+export type Activities = ReturnType<typeof createActivities>;

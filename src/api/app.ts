@@ -4,8 +4,10 @@ import { HTTPException } from 'hono/http-exception';
 import { bearerAuth } from './auth.js';
 import { errorHandler, problem } from './problem.js';
 import { type AppDeps, newRouter } from './router.js';
+import { formatRoutes } from './routes/formats.js';
 import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
 
 const PUBLIC_API_PATHS = new Set(['/api/openapi.json', '/api/docs']);
 
@@ -28,6 +30,8 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes(deps));
   app.route('/api', groupRoutes(deps));
+  app.route('/api', jobRoutes(deps));
+  app.route('/api', formatRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/api/openapi.json', {

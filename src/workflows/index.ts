@@ -1,1 +1,1 @@
-export {};
+export { GenerateCodesWorkflow } from './generate-codes.js';

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, inject } from 'vitest';
 import { createApp } from '../../src/api/app.js';
@@ -13,12 +15,13 @@ import { TEMPLATE_DATABASE } from './names.js';
 export const TEST_TOKEN = 'test-token';
 
 /** A fresh database of this test file's own, cloned from the migrated template. */
-export async function testDatabase(): Promise<Sql> {
+export async function testDatabase(): Promise<Sql & { url: string }> {
   const adminUrl = inject('databaseUrl');
   const name = `t_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
   const admin = createSql(adminUrl, { max: 1 });
   await admin.unsafe(`create database ${name} template ${TEMPLATE_DATABASE}`);
-  const sql = createSql(adminUrl.replace(/\/postgres$/, `/${name}`));
+  const url = adminUrl.replace(/\/postgres$/, `/${name}`);
+  const sql = Object.assign(createSql(url), { url });
   afterAll(async () => {
     await sql.end({ timeout: 5 });
     await admin.unsafe(`drop database if exists ${name} with (force)`);
@@ -61,6 +64,7 @@ export interface ApiAnswer {
 
 export interface TestStack {
   sql: Sql;
+  databaseUrl: string;
   temporal: Client;
   taskQueue: string;
   worker: TestWorker;
@@ -68,16 +72,17 @@ export interface TestStack {
 }
 
 /** Database, Temporal client, a running worker and the HTTP app, all of this test file's own. */
-export async function testStack(options: { generateBatchSize?: number; maxBodyBytes?: number } = {}): Promise<TestStack> {
+export async function testStack(options: { generateBatchSize?: number; maxBodyBytes?: number; worker?: boolean } = {}): Promise<TestStack> {
   const sql = await testDatabase();
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, namespace: 'default' });
   const taskQueue = `test-${randomUUID()}`;
   const stack: TestStack = {
     sql,
+    databaseUrl: sql.url,
     temporal,
     taskQueue,
-    worker: await startTestWorker(sql, taskQueue, options),
+    worker: options.worker === false ? { stop: async () => {} } : await startTestWorker(sql, taskQueue, options),
     api: async (method, path, { json, text, headers = {}, token = TEST_TOKEN } = {}) => {
       const requestHeaders: Record<string, string> = { ...headers };
       if (token !== null) requestHeaders.authorization = `Bearer ${token}`;
@@ -106,4 +111,52 @@ export async function testStack(options: { generateBatchSize?: number; maxBodyBy
     await connection.close();
   });
   return stack;
+}
+
+export interface WorkerProcess {
+  kill(): Promise<void>;
+}
+
+/** A worker in a child process on the stack's task queue and database; `kill` is SIGKILL, no goodbyes. */
+export async function spawnWorkerProcess(stack: TestStack, env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./worker-process.ts', import.meta.url))], {
+    env: {
+      ...process.env,
+      DATABASE_URL: stack.databaseUrl,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: stack.taskQueue,
+      WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+      PROMO_GENERATE_BATCH_SIZE: '1000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('worker ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
+  });
+  afterAll(async () => {
+    child.kill('SIGKILL');
+    await exited;
+  });
+  return {
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Polls `probe` until it returns something truthy. */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }

@@ -1,0 +1,75 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { generationCapacity } from '../../db/generation.js';
+import { getGroup, updateGroup } from '../../db/groups.js';
+import { createJob, getJob, listJobs, publicJob } from '../../db/jobs.js';
+import { ConflictError, ValidationError } from '../../domain/errors.js';
+import { requireValidFormat } from '../../domain/format-field.js';
+import { decodeCursor } from '../../domain/pagination.js';
+import { startJobWorkflow } from '../../temporal/start-job.js';
+import { type AppDeps, newRouter } from '../router.js';
+import { errorResponses, IdParams, jsonBody, jsonResponse, pageOf, security } from '../schemas/common.js';
+import { GenerationBody, JobListQuery, JobSchema } from '../schemas/jobs.js';
+
+const tags = ['Jobs'];
+
+export function jobRoutes(deps: AppDeps) {
+  const { sql, temporal } = deps;
+  const app = newRouter();
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/groups/{id}/generations', tags: ['Groups', ...tags], security,
+      description: 'Generates `quantity` new codes from `format` (which then becomes the group\'s format) or from the group\'s format, as a durable job.',
+      request: { params: IdParams, body: jsonBody(GenerationBody) },
+      responses: { 202: jsonResponse('The job, running', JobSchema), ...errorResponses } }),
+    async (c) => {
+      const { quantity, format: given } = c.req.valid('json');
+      let group = await getGroup(sql, c.req.valid('param').id);
+      const source = given ?? group.format;
+      if (source === null) {
+        throw new ValidationError('The group has no format yet; give one.', [{ path: 'format', message: 'required: the group has no format' }]);
+      }
+      const format = requireValidFormat(source);
+      const capacity = await generationCapacity(sql, format);
+      if (quantity > capacity) {
+        throw new ValidationError(`The format can produce at most ${capacity} more new codes.`, [
+          { path: 'quantity', message: `at most ${capacity} more codes can be generated from ${source}` },
+        ]);
+      }
+      if (given !== undefined && given !== group.format) group = await updateGroup(sql, group.id, { format: given });
+      const job = await sql.begin((tx) => createJob(tx, { kind: 'generate', groupId: group.id, requested: quantity, format: source }));
+      await startJobWorkflow(deps, job, group, `Generate ${quantity.toLocaleString('en')} codes of ${source} into "${group.name}"`);
+      return c.json(publicJob(job), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/jobs', tags, security, description: 'Newest first.', request: { query: JobListQuery },
+      responses: { 200: jsonResponse('Jobs', pageOf(JobSchema)), ...errorResponses } }),
+    async (c) => {
+      const { groupId, limit, cursor } = c.req.valid('query');
+      const beforeId = decodeCursor(cursor, z.string().regex(/^\d+$/));
+      return c.json(await listJobs(sql, { groupId, limit, beforeId }), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/jobs/{id}', tags, security, request: { params: IdParams },
+      responses: { 200: jsonResponse('The job', JobSchema), ...errorResponses } }),
+    async (c) => c.json(publicJob(await getJob(sql, c.req.valid('param').id)), 200),
+  );
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/jobs/{id}/cancel', tags, security,
+      description: 'Stops a running job; codes it added already stay.',
+      request: { params: IdParams },
+      responses: { 202: jsonResponse('The job, being cancelled', JobSchema), ...errorResponses } }),
+    async (c) => {
+      const job = await getJob(sql, c.req.valid('param').id);
+      if (job.status !== 'running') throw new ConflictError(`Job ${job.id} is ${job.status}; only a running job can be cancelled.`);
+      await temporal.workflow.getHandle(job.workflowId).cancel();
+      return c.json(publicJob(await getJob(sql, job.id)), 202);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,48 @@
+import { z } from '@hono/zod-openapi';
+import { MAX_GENERATION } from '../../db/generation.js';
+import { PageQuery } from './common.js';
+
+export const JobSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['generate', 'import']),
+    groupId: z.string(),
+    status: z.enum(['running', 'completed', 'failed', 'cancelled']),
+    requested: z.number().int(),
+    processed: z.number().int(),
+    added: z.number().int(),
+    duplicates: z.number().int(),
+    invalid: z.number().int(),
+    errors: z.array(z.object({ line: z.number().int().optional(), value: z.string().optional(), reason: z.string() })),
+    workflowId: z.string(),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    finishedAt: z.string().openapi({ format: 'date-time' }).nullable(),
+  })
+  .openapi('Job');
+
+export const JobListQuery = PageQuery.extend({ groupId: z.string().optional() });
+
+export const GenerationBody = z
+  .object({
+    quantity: z.number().int().min(1).max(MAX_GENERATION),
+    format: z.string().max(1000).optional(),
+  })
+  .strict()
+  .openapi('Generation');
+
+export const FormatCheckBody = z
+  .object({ format: z.string().max(1000), quantity: z.number().int().min(1).max(MAX_GENERATION).optional() })
+  .strict()
+  .openapi('FormatCheck');
+
+export const FormatCheckSchema = z
+  .object({
+    valid: z.boolean(),
+    error: z.object({ message: z.string(), position: z.number().int().optional() }).optional(),
+    length: z.number().int(),
+    keyspace: z.string().openapi({ description: 'how many distinct codes the format can produce, exactly (a decimal string)' }),
+    entropyBits: z.number(),
+    examples: z.array(z.string()),
+    maxQuantity: z.number().int().openapi({ description: 'how many codes one generation may still ask of this format' }),
+  })
+  .openapi('FormatCheckResult');

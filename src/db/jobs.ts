@@ -1,0 +1,117 @@
+import { NotFoundError } from '../domain/errors.js';
+import { DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
+import type { Sql, TransactionSql } from './client.js';
+import { isId } from './ids.js';
+
+export type JobKind = 'generate' | 'import';
+export type JobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface JobProblem {
+  line?: number;
+  value?: string;
+  reason: string;
+}
+
+export interface Job {
+  id: string;
+  kind: JobKind;
+  groupId: string;
+  status: JobStatus;
+  requested: number;
+  processed: number;
+  added: number;
+  duplicates: number;
+  invalid: number;
+  errors: JobProblem[];
+  workflowId: string;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+/** At most this many problems are kept per job; the counts stay complete. */
+export const MAX_JOB_PROBLEMS = 1000;
+
+interface JobRow {
+  id: string;
+  kind: JobKind;
+  groupId: string;
+  status: JobStatus;
+  format: string | null;
+  requested: string;
+  processed: string;
+  added: string;
+  duplicates: string;
+  invalid: string;
+  errors: JobProblem[];
+  workflowId: string;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface JobRecord extends Job {
+  format: string | null;
+}
+
+const toJob = ({ format, ...row }: JobRow): JobRecord => ({
+  ...row,
+  format,
+  requested: Number(row.requested),
+  processed: Number(row.processed),
+  added: Number(row.added),
+  duplicates: Number(row.duplicates),
+  invalid: Number(row.invalid),
+  createdAt: row.createdAt.toISOString(),
+  finishedAt: row.finishedAt?.toISOString() ?? null,
+});
+
+/** The public shape: what the API answers. */
+export const publicJob = ({ format: _format, ...job }: JobRecord): Job => job;
+
+export async function createJob(
+  tx: TransactionSql,
+  job: { kind: JobKind; groupId: string; requested: number; format?: string | null },
+): Promise<JobRecord> {
+  // the workflow id derives from the row id, so one statement fixes both
+  const [row] = await tx<JobRow[]>`
+    with next as (select nextval(pg_get_serial_sequence('job', 'id')) as id)
+    insert into job (id, kind, group_id, requested, format, workflow_id)
+    overriding system value
+    select id, ${job.kind}, ${job.groupId}, ${job.requested}, ${job.format ?? null}, ${`${job.kind}-`} || id from next
+    returning *`;
+  return toJob(row!);
+}
+
+export async function getJob(sql: Sql | TransactionSql, id: string, lock = false): Promise<JobRecord> {
+  const rows = isId(id) ? await sql<JobRow[]>`select * from job where id = ${id} ${lock ? sql`for update` : sql``}` : [];
+  if (!rows[0]) throw new NotFoundError(`There is no job with id ${id}.`);
+  return toJob(rows[0]);
+}
+
+export async function listJobs(sql: Sql, options: { groupId?: string | undefined; limit?: number; beforeId?: string | undefined }): Promise<Page<Job>> {
+  const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+  if (options.groupId !== undefined && !isId(options.groupId)) return { items: [], nextCursor: null };
+  const rows = await sql<JobRow[]>`
+    select * from job
+     where true
+       ${options.groupId ? sql`and group_id = ${options.groupId}` : sql``}
+       ${options.beforeId ? sql`and id < ${options.beforeId}` : sql``}
+     order by id desc limit ${limit + 1}`;
+  return toPage(rows, limit, (row) => publicJob(toJob(row)), (row) => row.id);
+}
+
+export interface JobOutcome {
+  status: Exclude<JobStatus, 'running'>;
+  reason?: string;
+}
+
+/** Ends a running job; a job that has ended already stays as it is. */
+export async function finishJob(sql: Sql, id: string, outcome: JobOutcome): Promise<JobRecord> {
+  const problem = outcome.reason ? [{ reason: outcome.reason }] : [];
+  await sql`
+    update job
+       set status = ${outcome.status}, finished_at = now(),
+           errors = case when jsonb_array_length(errors) < ${MAX_JOB_PROBLEMS}
+                         then errors || ${sql.json(problem)} else errors end
+     where id = ${id} and status = 'running'`;
+  return getJob(sql, id);
+}
