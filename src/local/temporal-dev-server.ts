@@ -1,13 +1,27 @@
+import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
+import { waitForPort } from './ports.js';
 
 export interface LocalTemporal {
   address: string;
   uiUrl: string | undefined;
   stop(): Promise<void>;
 }
+
+export interface DevServerOptions {
+  cliPath: string | undefined;
+  port: number;
+  /** without one the Web UI stays off */
+  uiPort?: number;
+  namespace: string;
+  /** without one the server keeps everything in memory */
+  dbFilename?: string;
+}
+
+const CLI_TYPES: Record<string, string> = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList' };
 
 /** TEMPORAL_CLI_PATH, else `temporal` on PATH (absolute: the SDK refuses a bare name), else none. */
 export function findTemporalCli(configured: string | undefined, searchPath = process.env.PATH ?? ''): string | undefined {
@@ -25,20 +39,51 @@ export function findTemporalCli(configured: string | undefined, searchPath = pro
 }
 
 /**
- * Starts a Temporal dev server with its Web UI and the project's search attributes.
- * Without a CLI on this machine the SDK downloads one (which needs the internet).
+ * Starts a Temporal dev server with the project's search attributes: the CLI found on this
+ * machine, or else the one the SDK downloads (which needs the internet).
  */
-export async function startTemporalDevServer(options: {
-  cliPath: string | undefined;
-  port: number;
-  /** without one the Web UI stays off */
-  uiPort?: number;
-  namespace: string;
-  dbFilename?: string;
-}): Promise<LocalTemporal> {
+export async function startTemporalDevServer(options: DevServerOptions): Promise<LocalTemporal> {
+  const uiUrl = options.uiPort === undefined ? undefined : `http://localhost:${options.uiPort}`;
+  const address = `127.0.0.1:${options.port}`;
+  const stop = options.cliPath ? await spawnCli(options.cliPath, options) : await startDownloaded(options);
+  return { address, uiUrl, stop };
+}
+
+async function spawnCli(cliPath: string, options: DevServerOptions): Promise<() => Promise<void>> {
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(options.port),
+    '--namespace', options.namespace,
+    '--log-level', 'error',
+    ...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
+    ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
+    ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPES[key.type]}`]),
+  ];
+  const child = spawn(cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let errorOutput = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    errorOutput = (errorOutput + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const failed = exited.then(() => {
+    throw new Error(`the Temporal dev server (${cliPath}) exited at start: ${errorOutput.trim()}`);
+  });
+  await Promise.race([waitForPort(options.port, 60_000), failed]);
+  failed.catch(() => {}); // from here on, an exit is a stop
+  return async () => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+async function startDownloaded(options: DevServerOptions): Promise<() => Promise<void>> {
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
-      executable: options.cliPath ? { type: 'existing-path', path: options.cliPath } : { type: 'cached-download' },
+      executable: { type: 'cached-download' },
       ip: '127.0.0.1',
       port: options.port,
       ui: options.uiPort !== undefined,
@@ -46,12 +91,7 @@ export async function startTemporalDevServer(options: {
       namespace: options.namespace,
       dbFilename: options.dbFilename,
       searchAttributes: SEARCH_ATTRIBUTES,
-      log: { format: 'json', level: 'error' },
     },
   });
-  return {
-    address: `127.0.0.1:${options.port}`,
-    uiUrl: options.uiPort === undefined ? undefined : `http://localhost:${options.uiPort}`,
-    stop: () => env.teardown(),
-  };
+  return () => env.teardown();
 }

@@ -14,6 +14,13 @@ import { TEMPLATE_DATABASE } from './names.js';
 
 export const TEST_TOKEN = 'test-token';
 
+// Hooks registered inside a test body never run, so everything a helper starts is stopped here,
+// once the file's tests are done, newest first.
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
 /** A fresh database of this test file's own, cloned from the migrated template. */
 export async function testDatabase(): Promise<Sql & { url: string }> {
   const adminUrl = inject('databaseUrl');
@@ -22,7 +29,7 @@ export async function testDatabase(): Promise<Sql & { url: string }> {
   await admin.unsafe(`create database ${name} template ${TEMPLATE_DATABASE}`);
   const url = adminUrl.replace(/\/postgres$/, `/${name}`);
   const sql = Object.assign(createSql(url), { url });
-  afterAll(async () => {
+  cleanups.push(async () => {
     await sql.end({ timeout: 5 });
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
@@ -106,7 +113,7 @@ export async function testStack(options: { generateBatchSize?: number; maxBodyBy
     taskQueue,
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
   });
-  afterAll(async () => {
+  cleanups.push(async () => {
     await stack.worker.stop();
     await connection.close();
   });
@@ -138,7 +145,7 @@ export async function spawnWorkerProcess(stack: TestStack, env: Record<string, s
     });
     child.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
   });
-  afterAll(async () => {
+  cleanups.push(async () => {
     child.kill('SIGKILL');
     await exited;
   });
