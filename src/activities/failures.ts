@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { KeyspaceExhaustedError } from '../db/generation.js';
+import { StagedLinesLostError } from '../db/imports.js';
 
-const PERMANENT = [NotFoundError, ConflictError, ValidationError, KeyspaceExhaustedError];
+const PERMANENT = [NotFoundError, ConflictError, ValidationError, KeyspaceExhaustedError, StagedLinesLostError];
 
 /** Runs an activity body; errors that a retry cannot cure fail it for good, the rest are retried. */
 export async function failPermanently<T>(work: () => Promise<T>): Promise<T> {

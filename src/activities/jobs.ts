@@ -1,22 +1,30 @@
 import { Context } from '@temporalio/activity';
-import type { Sql } from '../db/client.js';
-import { generateBatch } from '../db/generation.js';
+import { type BatchOutcome, generateBatch } from '../db/generation.js';
 import { finishJob, type Job, type JobOutcome, publicJob } from '../db/jobs.js';
 import { failPermanently } from './failures.js';
+import type { ActivityDeps } from './index.js';
 
 export interface JobProgress {
   job: Job;
   done: boolean;
 }
 
-export function jobActivities({ sql, generateBatchSize }: { sql: Sql; generateBatchSize: number }) {
+/** Progress travels through the workflow history with every batch: the counts, and only the first problems. */
+const PROGRESS_PROBLEMS = 10;
+
+/** The body of a job's batch activity: heartbeats, and errors a retry cannot cure fail it for good. */
+export async function runBatch(step: (heartbeat: () => void) => Promise<BatchOutcome>): Promise<JobProgress> {
+  return failPermanently(async () => {
+    const { job, done } = await step(() => Context.current().heartbeat());
+    return { job: { ...publicJob(job), errors: job.errors.slice(0, PROGRESS_PROBLEMS) }, done };
+  });
+}
+
+export function jobActivities({ sql, config }: ActivityDeps) {
   return {
     /** Adds the next batch of a generation job's codes. */
     async generateCodesBatch(jobId: string): Promise<JobProgress> {
-      return failPermanently(async () => {
-        const { job, done } = await generateBatch(sql, jobId, generateBatchSize, () => Context.current().heartbeat());
-        return { job: publicJob(job), done };
-      });
+      return runBatch((heartbeat) => generateBatch(sql, jobId, config.PROMO_GENERATE_BATCH_SIZE, heartbeat));
     },
 
     async finishJob(jobId: string, outcome: JobOutcome): Promise<Job> {

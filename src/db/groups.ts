@@ -111,9 +111,10 @@ export async function deleteGroup(sql: Sql, id: string): Promise<void> {
 
 /**
  * Locks a live group for the rest of the transaction. 'no key update' lets writers of codes
- * queue behind a delete ('update') and then see that the group is gone.
+ * queue behind a delete ('update') and then see that the group is gone; 'key share' does too,
+ * without making writers of codes wait for one another.
  */
-export async function lockGroup(tx: TransactionSql, id: string, mode: 'update' | 'no key update'): Promise<Group> {
+export async function lockGroup(tx: TransactionSql, id: string, mode: 'update' | 'no key update' | 'key share'): Promise<Group> {
   const rows = isId(id)
     ? await tx<GroupRow[]>`
         select ${tx.unsafe(COLUMNS)} from promo_group

@@ -1,12 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { stream } from 'hono/streaming';
 import { addCodes, allCodes, listCodes } from '../../db/codes.js';
 import { createGroup, deleteGroup, getGroup, listGroups, updateGroup } from '../../db/groups.js';
 import { MAX_PASTE_LINES, sortLines, splitLines } from '../../domain/code.js';
 import { ValidationError } from '../../domain/errors.js';
 import { requireValidFormat } from '../../domain/format-field.js';
 import { decodeCursor } from '../../domain/pagination.js';
-import { toCsvRow } from '../csv.js';
+import { csvDownload } from '../csv.js';
 import { type AppDeps, newRouter } from '../router.js';
 import { errorResponses, IdParams, jsonBody, jsonResponse, pageOf, PageQuery, security } from '../schemas/common.js';
 import {
@@ -109,16 +108,12 @@ export function groupRoutes({ sql }: AppDeps) {
       const { id } = c.req.valid('param');
       const { status, limit, cursor } = c.req.valid('query');
       if (!c.req.header('accept')?.includes('text/csv')) return c.json(await listCodes(sql, id, { status, limit, cursor }), 200);
-      const chunks = allCodes(sql, id, status);
-      const first = await chunks.next(); // unknown group → 404 before the stream starts
-      c.header('content-type', 'text/csv; charset=utf-8');
-      c.header('content-disposition', `attachment; filename="group-${id}-codes.csv"`);
-      return stream(c, async (out) => {
-        await out.write(toCsvRow(['code', 'status', 'customerId', 'issuedAt']));
-        for (let chunk = first; !chunk.done; chunk = await chunks.next()) {
-          await out.write(chunk.value.map((code) => toCsvRow([code.code, code.status, code.customerId, code.issuedAt])).join(''));
-        }
-      });
+      return csvDownload(c, `group-${id}-codes.csv`, ['code', 'status', 'customerId', 'issuedAt'], allCodes(sql, id, status), (code) => [
+        code.code,
+        code.status,
+        code.customerId,
+        code.issuedAt,
+      ]);
     },
   );
 
