@@ -36,7 +36,7 @@ export async function runWorker(config: Config, endpoints: Endpoints, sql: Sql) 
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     sql,
-    generateBatchSize: config.PROMO_GENERATE_BATCH_SIZE,
+    config,
   });
   const running = worker.run();
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
@@ -57,6 +57,7 @@ export function runApi(config: Config, deps: { sql: Sql; temporal: Client }) {
     apiTokens: config.apiTokens,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     maxBodyBytes: config.PROMO_MAX_BODY_BYTES,
+    maxImportBytes: config.PROMO_MAX_IMPORT_BYTES,
   });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' });
   logger.info({ port: config.PORT }, 'API listening');

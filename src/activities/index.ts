@@ -1,14 +1,19 @@
+import type { Config } from '../config.js';
 import type { Sql } from '../db/client.js';
+import { importActivities } from './imports.js';
 import { jobActivities } from './jobs.js';
+import { mailingActivities } from './mailings.js';
 
 export interface ActivityDeps {
   sql: Sql;
-  generateBatchSize: number;
+  config: Config;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...jobActivities(deps),
+    ...importActivities(deps),
+    ...mailingActivities(deps),
   };
 }
 

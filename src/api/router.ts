@@ -11,6 +11,8 @@ export interface AppDeps {
   apiTokens: readonly string[];
   taskQueue: string;
   maxBodyBytes: number;
+  /** the largest file `POST /api/groups/{id}/imports` takes */
+  maxImportBytes: number;
 }
 
 /** Every router shares the validation hook, so bad input always becomes a 400 problem. */

@@ -7,6 +7,10 @@ export function createSql(url: string, options: { max?: number } = {}): Sql {
   return postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
-    transform: { ...postgres.camel, undefined: null },
+    // batches pass their rows as arrays (unnest): a generic plan would guess 10 rows and pick
+    // nested loops that scan a whole mailing per row; custom plans see the real array lengths
+    connection: { plan_cache_mode: 'force_custom_plan' },
+    // column names only: JSON values (customer attributes) keep their keys as given
+    transform: { column: { from: postgres.toCamel, to: postgres.fromCamel }, undefined: null },
   });
 }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
+import type { Config } from '../config.js';
 import type { Sql } from '../db/client.js';
 
 export interface WorkerOptions {
@@ -8,9 +9,9 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   sql: Sql;
+  config: Config;
   /** a prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled at start */
   workflowBundlePath?: string;
-  generateBatchSize: number;
 }
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -21,7 +22,7 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities({ sql: options.sql, generateBatchSize: options.generateBatchSize }),
+    activities: createActivities({ sql: options.sql, config: options.config }),
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),

@@ -1,1 +1,3 @@
 export { GenerateCodesWorkflow } from './generate-codes.js';
+export { ImportCodesWorkflow } from './import-codes.js';
+export { MailingPromoWorkflow } from './mailing-promo.js';

@@ -7,7 +7,7 @@ const SEED_FORMAT = "SUMMER-S{string('0-9', 4)}{string('a-Z', 10)}";
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await testStack({ generateBatchSize: 1000 });
+  stack = await testStack();
 });
 
 async function newGroup(name: string, format?: string) {

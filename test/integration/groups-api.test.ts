@@ -29,7 +29,14 @@ describe('auth', () => {
     const doc = await stack.api('GET', '/api/openapi.json', { token: null });
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/groups', '/api/groups/{id}', '/api/groups/{id}/codes']));
-    expect((await stack.api('GET', '/api/docs', { token: null })).status).toBe(200);
+    const docs = await stack.api('GET', '/api/docs', { token: null });
+    expect(docs.status).toBe(200);
+    expect(docs.text).toContain('/api/docs/assets/swagger-ui-dist/swagger-ui-bundle.js');
+    expect(docs.text).not.toMatch(/https?:\/\//); // nothing from a CDN
+    const script = await stack.api('GET', '/api/docs/assets/swagger-ui-dist/swagger-ui-bundle.js', { token: null });
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    expect((await stack.api('GET', '/api/docs/assets/swagger-ui-dist/package.json', { token: null })).status).toBe(404);
   });
 
   it('answers health without a token and readiness after checking both backends', async () => {

@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, inject } from 'vitest';
 import { createApp } from '../../src/api/app.js';
+import { type Config, loadConfig } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/client.js';
 import { logger } from '../../src/logger.js';
 import { createWorker } from '../../src/worker/create-worker.js';
@@ -42,14 +45,24 @@ export interface TestWorker {
 }
 
 /** A worker on this file's own task queue, against its own database. */
-export async function startTestWorker(sql: Sql, taskQueue: string, options: { generateBatchSize?: number } = {}): Promise<TestWorker> {
+/** The service's configuration for a test: small batches, a scratch data dir, and the given overrides. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    PROMO_DATA_DIR: path.join(os.tmpdir(), `promo-test-data-${randomUUID()}`),
+    PROMO_GENERATE_BATCH_SIZE: '1000',
+    PROMO_MAILING_BATCH_SIZE: '100',
+    ...env,
+  });
+}
+
+export async function startTestWorker(sql: Sql, taskQueue: string, config: Config): Promise<TestWorker> {
   const { worker, connection } = await createWorker({
     address: inject('temporalAddress'),
     namespace: 'default',
     taskQueue,
     sql,
     workflowBundlePath: inject('workflowBundlePath'),
-    generateBatchSize: options.generateBatchSize ?? 1000,
+    config,
   });
   const running = worker.run();
   return {
@@ -71,15 +84,17 @@ export interface ApiAnswer {
 
 export interface TestStack {
   sql: Sql;
+  config: Config;
   databaseUrl: string;
   temporal: Client;
   taskQueue: string;
   worker: TestWorker;
-  api(method: string, path: string, options?: { json?: unknown; text?: string; headers?: Record<string, string>; token?: string | null }): Promise<ApiAnswer>;
+  api(method: string, path: string, options?: { json?: unknown; text?: string; body?: RequestInit['body']; headers?: Record<string, string>; token?: string | null }): Promise<ApiAnswer>;
 }
 
 /** Database, Temporal client, a running worker and the HTTP app, all of this test file's own. */
-export async function testStack(options: { generateBatchSize?: number; maxBodyBytes?: number; worker?: boolean } = {}): Promise<TestStack> {
+export async function testStack(options: { env?: Record<string, string>; maxBodyBytes?: number; maxImportBytes?: number; worker?: boolean } = {}): Promise<TestStack> {
+  const config = testConfig(options.env);
   const sql = await testDatabase();
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, namespace: 'default' });
@@ -89,8 +104,9 @@ export async function testStack(options: { generateBatchSize?: number; maxBodyBy
     databaseUrl: sql.url,
     temporal,
     taskQueue,
-    worker: options.worker === false ? { stop: async () => {} } : await startTestWorker(sql, taskQueue, options),
-    api: async (method, path, { json, text, headers = {}, token = TEST_TOKEN } = {}) => {
+    config,
+    worker: options.worker === false ? { stop: async () => {} } : await startTestWorker(sql, taskQueue, config),
+    api: async (method, path, { json, text, body, headers = {}, token = TEST_TOKEN } = {}) => {
       const requestHeaders: Record<string, string> = { ...headers };
       if (token !== null) requestHeaders.authorization = `Bearer ${token}`;
       if (json !== undefined) requestHeaders['content-type'] ??= 'application/json';
@@ -98,7 +114,8 @@ export async function testStack(options: { generateBatchSize?: number; maxBodyBy
       const response = await app.request(path, {
         method,
         headers: requestHeaders,
-        body: json !== undefined ? JSON.stringify(json) : text,
+        body: json !== undefined ? JSON.stringify(json) : (text ?? body),
+        ...(body instanceof ReadableStream && { duplex: 'half' }),
       });
       const responseText = await response.text();
       const isJson = /json/.test(response.headers.get('content-type') ?? '');
@@ -112,6 +129,7 @@ export async function testStack(options: { generateBatchSize?: number; maxBodyBy
     apiTokens: [TEST_TOKEN],
     taskQueue,
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
+    maxImportBytes: options.maxImportBytes ?? 5 * 1024 * 1024,
   });
   cleanups.push(async () => {
     await stack.worker.stop();
@@ -133,7 +151,10 @@ export async function spawnWorkerProcess(stack: TestStack, env: Record<string, s
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: stack.taskQueue,
       WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
-      PROMO_GENERATE_BATCH_SIZE: '1000',
+      PROMO_DATA_DIR: stack.config.dataDir,
+      PROMO_GENERATE_BATCH_SIZE: String(stack.config.PROMO_GENERATE_BATCH_SIZE),
+      PROMO_IMPORT_BATCH_SIZE: String(stack.config.PROMO_IMPORT_BATCH_SIZE),
+      PROMO_MAILING_BATCH_SIZE: String(stack.config.PROMO_MAILING_BATCH_SIZE),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,4 +1,5 @@
 // A worker in a process of its own, so that tests can kill it outright (SIGKILL) mid-work.
+import { loadConfig } from '../../src/config.js';
 import { createSql } from '../../src/db/client.js';
 import { createWorker } from '../../src/worker/create-worker.js';
 import { installTemporalRuntime } from '../../src/worker/temporal-runtime.js';
@@ -16,7 +17,7 @@ const { worker } = await createWorker({
   taskQueue: env('TEMPORAL_TASK_QUEUE'),
   sql,
   workflowBundlePath: env('WORKFLOW_BUNDLE_PATH'),
-  generateBatchSize: Number(env('PROMO_GENERATE_BATCH_SIZE')),
+  config: loadConfig(),
 });
 process.stdout.write('worker ready\n');
 await worker.run();

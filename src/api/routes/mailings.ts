@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { createRoute } from '@hono/zod-openapi';
+import { addRecipients, cancelDraft, createMailing, getMailing, getMailingRecord, listRecipients, lockDraft, markStarted, type NewRecipient } from '../../db/mailings.js';
+import { ConflictError } from '../../domain/errors.js';
+import { checkTemplate, compileTemplate } from '../../domain/template.js';
+import { ensureMailingWorkflow } from '../../temporal/start-mailing.js';
+import { type AppDeps, newRouter } from '../router.js';
+import { errorResponses, IdParams, jsonBody, jsonResponse, pageOf, security } from '../schemas/common.js';
+import {
+  MailingRequestSchema,
+  MailingSchema,
+  RecipientOutcomeSchema,
+  RecipientQuery,
+  RecipientSchema,
+  RecipientsReportSchema,
+  TemplateCheckBody,
+  TemplateCheckSchema,
+} from '../schemas/mailings.js';
+import { textLines } from '../text-lines.js';
+
+const tags = ['Mailings'];
+const RECIPIENT_CHUNK = 5000;
+
+export function mailingRoutes(deps: AppDeps) {
+  const { sql, temporal } = deps;
+  const app = newRouter();
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/mailings', tags, security,
+      description: 'Records a mailing. With inline recipients it starts at once; without, it is a draft to feed through `/recipients` and then `/start`.',
+      request: { body: jsonBody(MailingRequestSchema) },
+      responses: { 202: jsonResponse('The mailing', MailingSchema), ...errorResponses } }),
+    async (c) => {
+      const { id, name, channel, template, recipients } = c.req.valid('json');
+      compileTemplate(template); // a 400 naming line and column, before anything is recorded
+      const { mailing } = await createMailing(sql, { publicId: id ?? randomUUID(), name, channel, template, recipients });
+      await ensureMailingWorkflow(deps, mailing);
+      return c.json(await getMailing(sql, mailing.publicId), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/mailings/{id}/recipients', tags, security,
+      description: 'Adds recipients to a draft: one JSON object a line (NDJSON), `{ customerId, email?, phone?, attributes? }`. The request adds all its valid lines or, if it fails, nothing.',
+      request: { params: IdParams, body: { required: true, content: { 'application/x-ndjson': { schema: RecipientSchema } } } },
+      responses: { 200: jsonResponse('What was added', RecipientsReportSchema), ...errorResponses } }),
+    async (c) => {
+      const publicId = c.req.valid('param').id;
+      const report = await sql.begin(async (tx) => {
+        const mailing = await lockDraft(tx, publicId);
+        const totals = { added: 0, duplicates: 0, invalid: [] as { line: number; value: string; reason: string }[] };
+        let chunk: NewRecipient[] = [];
+        const flush = async () => {
+          const { added, duplicates } = await addRecipients(tx, mailing, chunk);
+          totals.added += added;
+          totals.duplicates += duplicates;
+          chunk = [];
+        };
+        let line = 0;
+        for await (const text of textLines(c.req.raw.body)) {
+          line += 1;
+          const parsed = parseRecipient(text.trim());
+          if (parsed === undefined) continue;
+          if ('reason' in parsed) totals.invalid.push({ line, value: text.trim().slice(0, 200), reason: parsed.reason });
+          else chunk.push(parsed);
+          if (chunk.length >= RECIPIENT_CHUNK) await flush();
+        }
+        await flush();
+        return totals;
+      });
+      return c.json(report, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/mailings/{id}/start', tags, security, request: { params: IdParams },
+      description: 'Starts a draft. Starting a mailing that started already changes nothing.',
+      responses: { 202: jsonResponse('The mailing', MailingSchema), ...errorResponses } }),
+    async (c) => {
+      const publicId = c.req.valid('param').id;
+      await markStarted(sql, publicId);
+      await ensureMailingWorkflow(deps, await getMailingRecord(sql, publicId));
+      return c.json(await getMailing(sql, publicId), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/mailings/{id}', tags, security, request: { params: IdParams },
+      responses: { 200: jsonResponse('The mailing with its counters', MailingSchema), ...errorResponses } }),
+    async (c) => c.json(await getMailing(sql, c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/mailings/{id}/recipients', tags, security,
+      description: 'Recipients in arrival order with their outcome and codes: reserved while pending, issued once sent.',
+      request: { params: IdParams, query: RecipientQuery },
+      responses: { 200: jsonResponse('Recipients', pageOf(RecipientOutcomeSchema)), ...errorResponses } }),
+    async (c) => c.json(await listRecipients(sql, c.req.valid('param').id, c.req.valid('query')), 200),
+  );
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/mailings/{id}/cancel', tags, security, request: { params: IdParams },
+      description: 'Stops sending; every code the mailing still blocks returns to active.',
+      responses: { 202: jsonResponse('The mailing', MailingSchema), ...errorResponses } }),
+    async (c) => {
+      const mailing = await getMailingRecord(sql, c.req.valid('param').id);
+      if (mailing.status === 'draft') await cancelDraft(sql, mailing.publicId);
+      else if (mailing.status === 'reserving' || mailing.status === 'sending') await temporal.workflow.getHandle(mailing.workflowId).cancel();
+      else throw new ConflictError(`Mailing ${mailing.publicId} is ${mailing.status} already.`);
+      return c.json(await getMailing(sql, mailing.publicId), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/templates/check', tags, security,
+      description: 'Checks a template: the first error with its line and column, and the groups it issues from (initial) and repeats from (repeat).',
+      request: { body: jsonBody(TemplateCheckBody) },
+      responses: { 200: jsonResponse('The check', TemplateCheckSchema), ...errorResponses } }),
+    (c) => c.json(checkTemplate(c.req.valid('json').template), 200),
+  );
+
+  return app;
+}
+
+function parseRecipient(text: string): NewRecipient | { reason: string } | undefined {
+  if (text === '') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { reason: 'not a JSON object' };
+  }
+  const result = RecipientSchema.safeParse(json);
+  if (result.success) return result.data;
+  return { reason: result.error.issues.map((issue) => `${issue.path.join('.') || 'line'}: ${issue.message}`).join('; ') };
+}

@@ -1,0 +1,90 @@
+import { z } from '@hono/zod-openapi';
+import { PageQuery } from './common.js';
+
+export const MAX_INLINE_RECIPIENTS = 100_000;
+
+const ChannelSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('log') }).strict(),
+    z.object({ type: z.literal('webhook'), url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }) }).strict(),
+    z.object({ type: z.literal('smtp'), from: z.email() }).strict(),
+  ])
+  .openapi('Channel');
+
+export const RecipientSchema = z
+  .object({
+    customerId: z.string().trim().min(1).max(200),
+    email: z.email().optional(),
+    phone: z.string().trim().min(1).max(50).optional(),
+    attributes: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .openapi('Recipient');
+
+export const TemplateSchema = z
+  .object({ subject: z.string().max(2000).optional(), body: z.string().min(1).max(200_000) })
+  .strict()
+  .openapi('Template');
+
+export const MailingRequestSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be 1–100 letters, digits, or . _ : -')
+      .optional()
+      .openapi({ description: 'client-chosen; the same id again returns the same mailing and starts nothing new' }),
+    name: z.string().trim().min(1).max(200),
+    channel: ChannelSchema,
+    template: TemplateSchema,
+    recipients: z.array(RecipientSchema).max(MAX_INLINE_RECIPIENTS).optional(),
+  })
+  .strict()
+  .openapi('MailingRequest');
+
+export const MailingSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    status: z.enum(['draft', 'reserving', 'sending', 'completed', 'failed', 'cancelled']),
+    recipients: z.number().int(),
+    sent: z.number().int(),
+    failed: z.number().int(),
+    pending: z.number().int(),
+    codes: z.array(z.object({ group: z.string(), reserved: z.number().int(), issued: z.number().int(), released: z.number().int() })),
+    error: z.object({ code: z.string(), detail: z.string() }).optional(),
+    workflowId: z.string(),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    finishedAt: z.string().openapi({ format: 'date-time' }).nullable(),
+  })
+  .openapi('Mailing');
+
+export const RecipientsReportSchema = z
+  .object({
+    added: z.number().int(),
+    duplicates: z.number().int(),
+    invalid: z.array(z.object({ line: z.number().int(), value: z.string(), reason: z.string() })),
+  })
+  .openapi('RecipientsReport');
+
+export const RecipientQuery = PageQuery.extend({ status: z.enum(['sent', 'failed', 'pending']).optional() });
+
+export const RecipientOutcomeSchema = z
+  .object({
+    customerId: z.string(),
+    status: z.enum(['sent', 'failed', 'pending']),
+    error: z.string().optional(),
+    codes: z.array(z.object({ group: z.string(), code: z.string(), kind: z.enum(['initial', 'repeat']) })),
+  })
+  .openapi('RecipientOutcome');
+
+export const TemplateCheckBody = z.object({ template: TemplateSchema }).strict().openapi('TemplateCheck');
+
+export const TemplateCheckSchema = z
+  .object({
+    valid: z.boolean(),
+    error: z
+      .object({ field: z.enum(['subject', 'body']), line: z.number().int(), column: z.number().int(), message: z.string() })
+      .optional(),
+    groups: z.object({ initial: z.array(z.string()), repeat: z.array(z.string()) }),
+  })
+  .openapi('TemplateCheckResult');

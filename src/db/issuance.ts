@@ -1,0 +1,55 @@
+import { ConflictError } from '../domain/errors.js';
+import type { Sql, TransactionSql } from './client.js';
+import { mergeCustomers } from './customers.js';
+import { lockGroup } from './groups.js';
+
+/**
+ * Issues one active code of the group to the customer (initial issuance), in one transaction.
+ * The same idempotency key on the same group answers the code it issued the first time.
+ */
+export async function issueCode(sql: Sql, groupId: string, customerId: string, idempotencyKey?: string): Promise<string> {
+  return sql.begin(async (tx) => {
+    const group = await lockGroup(tx, groupId, 'no key update');
+    if (idempotencyKey !== undefined) {
+      const [earlier] = await tx<{ code: string; customerId: string }[]>`
+        select c.code, i.customer_id from code_issuance i join promo_code c on c.id = i.code_id
+         where i.group_id = ${groupId} and i.idempotency_key = ${idempotencyKey}`;
+      if (earlier && earlier.customerId !== customerId) {
+        throw new ConflictError(`The idempotency key ${idempotencyKey} was used for another customer.`);
+      }
+      if (earlier) return earlier.code;
+    }
+    await mergeCustomers(tx, [{ id: customerId }]);
+    const [picked] = await tx<{ id: string; code: string }[]>`
+      update promo_code set status = 'issued', customer_id = ${customerId}, issued_at = now()
+       where id = (select id from promo_code where group_id = ${groupId} and status = 'active'
+                    order by id limit 1 for update skip locked)
+      returning id, code`;
+    if (!picked) throw new ConflictError(`Group "${group.name}" has no active code left.`);
+    await tx`
+      insert into code_issuance (customer_id, group_id, code_id, kind, idempotency_key)
+      values (${customerId}, ${groupId}, ${picked.id}, 'initial', ${idempotencyKey ?? null})`;
+    return picked.code;
+  });
+}
+
+/** The code the customer last got from the group, recorded again as a repeat issuance; null when none. */
+export async function reissueCode(sql: Sql, groupId: string, customerId: string): Promise<string | null> {
+  return sql.begin(async (tx) => {
+    await lockGroup(tx, groupId, 'no key update');
+    const last = await lastCode(tx, groupId, customerId);
+    if (!last) return null;
+    await tx`
+      insert into code_issuance (customer_id, group_id, code_id, kind)
+      values (${customerId}, ${groupId}, ${last.id}, 'repeat')`;
+    return last.code;
+  });
+}
+
+async function lastCode(tx: TransactionSql, groupId: string, customerId: string) {
+  const [row] = await tx<{ id: string; code: string }[]>`
+    select c.id, c.code from code_issuance i join promo_code c on c.id = i.code_id
+     where i.customer_id = ${customerId} and i.group_id = ${groupId}
+     order by i.issued_at desc, i.id desc limit 1`;
+  return row;
+}

@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
+import type { TemplateSource } from '../domain/template.js';
+import type { Sql, TransactionSql } from './client.js';
+import { type Attributes, mergeCustomers } from './customers.js';
+
+export type Channel = { type: 'log' } | { type: 'webhook'; url: string } | { type: 'smtp'; from: string };
+export type MailingStatus = 'draft' | 'reserving' | 'sending' | 'completed' | 'failed' | 'cancelled';
+export type RecipientStatus = 'pending' | 'sent' | 'failed';
+
+export interface NewRecipient {
+  customerId: string;
+  email?: string | undefined;
+  phone?: string | undefined;
+  attributes?: Attributes | undefined;
+}
+
+export interface MailingRecord {
+  id: string;
+  publicId: string;
+  name: string;
+  channel: Channel;
+  template: TemplateSource;
+  status: MailingStatus;
+  errorCode: string | null;
+  errorDetail: string | null;
+  workflowId: string;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+/** What the API answers. */
+export interface Mailing {
+  id: string;
+  name: string;
+  status: MailingStatus;
+  recipients: number;
+  sent: number;
+  failed: number;
+  pending: number;
+  codes: { group: string; reserved: number; issued: number; released: number }[];
+  error?: { code: string; detail: string };
+  workflowId: string;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export const ACTIVE_MAILING_STATUSES: readonly MailingStatus[] = ['reserving', 'sending'];
+
+export async function findMailing(sql: Sql | TransactionSql, publicId: string, lock = false): Promise<MailingRecord | undefined> {
+  const [row] = await sql<MailingRecord[]>`select * from mailing where public_id = ${publicId} ${lock ? sql`for update` : sql``}`;
+  return row;
+}
+
+export async function getMailingRecord(sql: Sql | TransactionSql, publicId: string, lock = false): Promise<MailingRecord> {
+  const mailing = await findMailing(sql, publicId, lock);
+  if (!mailing) throw new NotFoundError(`There is no mailing with id ${publicId}.`);
+  return mailing;
+}
+
+/**
+ * Records a mailing with its recipients in one transaction. An id seen before answers the
+ * mailing recorded then, and records nothing.
+ */
+export async function createMailing(
+  sql: Sql,
+  request: { publicId: string; name: string; channel: Channel; template: TemplateSource; recipients?: NewRecipient[] | undefined },
+): Promise<{ mailing: MailingRecord; created: boolean }> {
+  return sql.begin(async (tx) => {
+    const [row] = await tx<MailingRecord[]>`
+      insert into mailing (public_id, name, channel, template, workflow_id, status)
+      values (${request.publicId}, ${request.name}, ${tx.json(request.channel)}, ${tx.json(request.template as never)},
+              ${`mailing-${request.publicId}`}, ${request.recipients ? 'reserving' : 'draft'})
+      on conflict (public_id) do nothing
+      returning *`;
+    if (!row) return { mailing: await getMailingRecord(tx, request.publicId), created: false };
+    if (request.recipients) await addRecipients(tx, row, request.recipients);
+    return { mailing: row, created: true };
+  });
+}
+
+/** Adds recipients to a mailing (its row locked by the caller); a customer already on it counts as a duplicate. */
+export async function addRecipients(tx: TransactionSql, mailing: MailingRecord, given: readonly NewRecipient[]): Promise<{ added: number; duplicates: number }> {
+  const firstOfEach = new Map<string, NewRecipient>();
+  for (const recipient of given) if (!firstOfEach.has(recipient.customerId)) firstOfEach.set(recipient.customerId, recipient);
+  const recipients = [...firstOfEach.values()];
+  if (recipients.length === 0) return { added: 0, duplicates: 0 };
+  await mergeCustomers(tx, recipients.map((r) => ({ id: r.customerId, attributes: r.attributes })));
+  const [last] = await tx<{ seq: string }[]>`select coalesce(max(seq), 0) as seq from mailing_recipient where mailing_id = ${mailing.id}`;
+  const result = await tx`
+    insert into mailing_recipient (mailing_id, seq, customer_id, email, phone)
+    select ${mailing.id}, ${last!.seq}::bigint + ord, customer_id, email, phone
+      from unnest(${recipients.map((r) => r.customerId)}::text[],
+                  ${recipients.map((r) => r.email ?? null) as string[]}::text[],
+                  ${recipients.map((r) => r.phone ?? null) as string[]}::text[]) with ordinality as t (customer_id, email, phone, ord)
+    on conflict (mailing_id, customer_id) do nothing`;
+  return { added: result.count, duplicates: given.length - result.count };
+}
+
+/** Locks a draft mailing for changes; any other state refuses. */
+export async function lockDraft(tx: TransactionSql, publicId: string): Promise<MailingRecord> {
+  const mailing = await getMailingRecord(tx, publicId, true);
+  if (mailing.status !== 'draft') throw new ConflictError(`Mailing ${publicId} is ${mailing.status}; recipients can only be added to a draft.`);
+  return mailing;
+}
+
+/** draft → reserving; true when this call moved it (a repeated start moves nothing). */
+export async function markStarted(sql: Sql, publicId: string): Promise<boolean> {
+  const result = await sql`update mailing set status = 'reserving' where public_id = ${publicId} and status = 'draft'`;
+  return result.count === 1;
+}
+
+/** Ends a mailing that never started sending. */
+export async function cancelDraft(sql: Sql, publicId: string): Promise<boolean> {
+  const result = await sql`update mailing set status = 'cancelled', finished_at = now() where public_id = ${publicId} and status = 'draft'`;
+  return result.count === 1;
+}
+
+export async function getMailing(sql: Sql, publicId: string): Promise<Mailing> {
+  const mailing = await getMailingRecord(sql, publicId);
+  const [counts] = await sql<{ recipients: number; sent: number; failed: number; pending: number }[]>`
+    select count(*)::int as recipients,
+           (count(*) filter (where status = 'sent'))::int as sent,
+           (count(*) filter (where status = 'failed'))::int as failed,
+           (count(*) filter (where status = 'pending'))::int as pending
+      from mailing_recipient where mailing_id = ${mailing.id}`;
+  const codes = await sql<{ group: string; reserved: number; issued: number; released: number }[]>`
+    select g.name as group, count(*)::int as reserved,
+           (count(*) filter (where mc.state = 'issued'))::int as issued,
+           (count(*) filter (where mc.state = 'released'))::int as released
+      from mailing_code mc join promo_group g on g.id = mc.group_id
+     where mc.mailing_id = ${mailing.id} and mc.kind = 'initial'
+     group by g.id, g.name order by g.name`;
+  return {
+    id: mailing.publicId,
+    name: mailing.name,
+    status: mailing.status,
+    ...counts!,
+    codes,
+    ...(mailing.errorCode !== null && { error: { code: mailing.errorCode, detail: mailing.errorDetail ?? '' } }),
+    workflowId: mailing.workflowId,
+    createdAt: mailing.createdAt.toISOString(),
+    finishedAt: mailing.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export interface RecipientOutcome {
+  customerId: string;
+  status: RecipientStatus;
+  error?: string;
+  codes: { group: string; code: string; kind: 'initial' | 'repeat' }[];
+}
+
+/** Recipients in arrival order with the codes they hold: reserved while pending, issued once sent. */
+export async function listRecipients(
+  sql: Sql,
+  publicId: string,
+  options: { status?: RecipientStatus | undefined; limit?: number | undefined; cursor?: string | undefined },
+): Promise<Page<RecipientOutcome>> {
+  const mailing = await getMailingRecord(sql, publicId);
+  const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+  const afterSeq = decodeCursor(options.cursor, z.string().regex(/^\d+$/));
+  const rows = await sql<{ seq: string; customerId: string; status: RecipientStatus; error: string | null; codes: RecipientOutcome['codes'] }[]>`
+    select r.seq, r.customer_id, r.status, r.error,
+           coalesce((select json_agg(json_build_object('group', g.name, 'code', c.code, 'kind', mc.kind) order by mc.kind, g.name)
+                       from mailing_code mc
+                       join promo_code c on c.id = mc.code_id
+                       join promo_group g on g.id = mc.group_id
+                      where mc.mailing_id = r.mailing_id and mc.seq = r.seq and mc.state <> 'released'), '[]') as codes
+      from mailing_recipient r
+     where r.mailing_id = ${mailing.id}
+       ${options.status ? sql`and r.status = ${options.status}` : sql``}
+       ${afterSeq ? sql`and r.seq > ${afterSeq}` : sql``}
+     order by r.seq limit ${limit + 1}`;
+  return toPage(
+    rows,
+    limit,
+    ({ customerId, status, error, codes }) => ({ customerId, status, ...(error !== null && { error }), codes }),
+    (row) => row.seq,
+  );
+}

@@ -1,0 +1,80 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectLifecycleInvariants } from '../support/invariants.js';
+import { eventually, testStack, type TestStack } from '../support/stack.js';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await testStack({ env: { PROMO_MAILING_BATCH_SIZE: '25' } });
+});
+
+async function groupWithCodes(name: string, count: number) {
+  const group = (await stack.api('POST', '/api/groups', { json: { name } })).body;
+  await stack.api('POST', `/api/groups/${group.id}/codes`, { json: { codes: Array.from({ length: count }, (_, i) => `${name}-${i}`) } });
+  return group as { id: string };
+}
+
+describe('direct issuance', () => {
+  it('issues a new code, answers the same code for the same idempotency key, and 409 when none is left', async () => {
+    const group = await groupWithCodes('Direct', 2);
+    const first = await stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'direct-1', idempotencyKey: 'order-1' } });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ code: expect.stringMatching(/^Direct-/), kind: 'initial' });
+    const again = await stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'direct-1', idempotencyKey: 'order-1' } });
+    expect(again.body.code).toBe(first.body.code);
+    const other = await stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'direct-2' } });
+    expect(other.body.code).not.toBe(first.body.code);
+    const empty = await stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'direct-3' } });
+    expect(empty.status).toBe(409);
+    expect((await stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'direct-9', idempotencyKey: 'order-1' } })).status).toBe(409);
+    expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ total: 2, active: 0, issued: 2 });
+    expect((await stack.api('POST', '/api/groups/999999/issue', { json: { customerId: 'x' } })).status).toBe(404);
+    expect((await stack.api('POST', `/api/groups/${group.id}/issue`, { json: {} })).body.errors[0].path).toBe('customerId');
+  });
+
+  it('reissues the last code as a repeat, or null when the customer never got one', async () => {
+    const group = await groupWithCodes('Again', 3);
+    expect((await stack.api('POST', `/api/groups/${group.id}/reissue`, { json: { customerId: 'again-1' } })).body).toEqual({ code: null, kind: 'repeat' });
+    const { code } = (await stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'again-1' } })).body;
+    expect((await stack.api('POST', `/api/groups/${group.id}/reissue`, { json: { customerId: 'again-1' } })).body).toEqual({ code, kind: 'repeat' });
+    const history = (await stack.api('GET', '/api/customers/again-1/promocodes')).body.items;
+    expect(history.map((h: { kind: string; code: string; groupName: string }) => [h.kind, h.code, h.groupName])).toEqual([
+      ['repeat', code, 'Again'],
+      ['initial', code, 'Again'],
+    ]);
+    expect(history[0].mailingId).toBeUndefined();
+  });
+
+  it('keeps the invariants while direct issues race a running mailing on one group', async () => {
+    const group = await groupWithCodes('Raced', 300);
+    const mailing = (await stack.api('POST', '/api/mailings', {
+      json: { name: 'Race', channel: { type: 'log' }, template: { body: '{{ client.promocode("Raced") }}' }, recipients: Array.from({ length: 150 }, (_, i) => ({ customerId: `raced-m-${i}` })) },
+    })).body;
+    const issues = await Promise.all(
+      Array.from({ length: 120 }, (_, i) => stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: `raced-d-${i}` } })),
+    );
+    const done = await eventually(async () => {
+      const current = (await stack.api('GET', `/api/mailings/${mailing.id}`)).body;
+      return !['reserving', 'sending'].includes(current.status) && current;
+    });
+    const directCodes = issues.filter((answer) => answer.status === 200).map((answer) => answer.body.code);
+    expect(new Set(directCodes).size).toBe(directCodes.length);
+    // whichever came first, the mailing either had all its codes or none, and nothing was lost
+    const group_ = (await stack.api('GET', `/api/groups/${group.id}`)).body;
+    expect(group_.issued).toBe(directCodes.length + (done.status === 'completed' ? 150 : 0));
+    expect(group_.blocked).toBe(0);
+    await expectLifecycleInvariants(stack.sql);
+  });
+});
+
+describe('customers', () => {
+  it('upserts attributes and 404s an unknown customer history', async () => {
+    const put = await stack.api('PUT', '/api/customers/cust-a', { json: { attributes: { first_name: 'A', tier: 'gold' } } });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ id: 'cust-a', attributes: { first_name: 'A', tier: 'gold' } });
+    const replaced = await stack.api('PUT', '/api/customers/cust-a', { json: { attributes: { tier: 'silver' } } });
+    expect(replaced.body.attributes).toEqual({ tier: 'silver' });
+    expect((await stack.api('GET', '/api/customers/cust-a/promocodes')).body).toEqual({ items: [] });
+    expect((await stack.api('GET', '/api/customers/nobody/promocodes')).status).toBe(404);
+    expect((await stack.api('PUT', '/api/customers/cust-a', { json: { attributes: 'x' } })).status).toBe(400);
+  });
+});

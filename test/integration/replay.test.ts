@@ -1,0 +1,65 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import proto from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { eventually, testStack, type TestStack } from '../support/stack.js';
+
+// Recorded histories of every workflow (written with RECORD_HISTORIES=1, protobuf-encoded) are
+// replayed against today's workflow code: a change that would break runs in flight fails here.
+const { History } = proto.temporal.api.history.v1;
+const FIXTURES = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await testStack({ env: { PROMO_MAILING_BATCH_SIZE: '2' } });
+});
+
+async function settled(workflowId: string) {
+  const handle = stack.temporal.workflow.getHandle(workflowId);
+  await eventually(async () => (await handle.describe()).status.name !== 'RUNNING');
+  return handle.fetchHistory();
+}
+
+/** Runs each workflow through its main paths and returns their histories by name. */
+async function runScenarios() {
+  const api = stack.api;
+  const group = (await api('POST', '/api/groups', { json: { name: 'Replay', format: "RPL-{string('A-Z', 8)}" } })).body;
+  const generated = (await api('POST', `/api/groups/${group.id}/generations`, { json: { quantity: 2500 } })).body;
+  const completedGeneration = await settled(generated.workflowId);
+  const big = (await api('POST', `/api/groups/${group.id}/generations`, { json: { quantity: 5_000_000 } })).body;
+  await eventually(async () => (await api('GET', `/api/jobs/${big.id}`)).body.added > 0 || undefined);
+  await api('POST', `/api/jobs/${big.id}/cancel`);
+  const cancelledGeneration = await settled(big.workflowId);
+
+  const mail = (body: string, n: number) =>
+    api('POST', '/api/mailings', {
+      json: { name: 'Replay', channel: { type: 'log' }, template: { body }, recipients: Array.from({ length: n }, (_, i) => ({ customerId: `replay-${i}` })) },
+    }).then((answer) => answer.body);
+  const completed = await mail('{{ client.promocode("Replay") }} {{ client.last_promocode("Replay") }}', 9);
+  const completedMailing = await settled(completed.workflowId);
+  const short = await mail('{{ client.promocode("Nowhere") }}', 3);
+  const failedMailing = await settled(short.workflowId);
+  return { completedGeneration, cancelledGeneration, completedMailing, failedMailing };
+}
+
+describe('workflow replay', () => {
+  it('replays the histories of this run and the recorded ones without non-determinism', async () => {
+    const fresh = await runScenarios();
+    if (process.env.RECORD_HISTORIES) {
+      for (const [name, history] of Object.entries(fresh)) await writeFile(path.join(FIXTURES, `${name}.pb`), History.encode(history).finish());
+    }
+    const recorded = await Promise.all(
+      (await readdir(FIXTURES)).filter((file) => file.endsWith('.pb')).map(async (file) => ({
+        workflowId: `recorded-${file}`,
+        history: History.decode(await readFile(path.join(FIXTURES, file))),
+      })),
+    );
+    expect(recorded.length).toBeGreaterThanOrEqual(4);
+    const histories = [...Object.entries(fresh).map(([name, history]) => ({ workflowId: name, history })), ...recorded];
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) results.push(result);
+    expect(results.map((r) => [r.workflowId, r.error?.message])).toEqual(histories.map((h) => [h.workflowId, undefined]));
+  });
+});

@@ -1,0 +1,35 @@
+import { expect } from 'vitest';
+import type { Sql } from '../../src/db/client.js';
+
+/** The code lifecycle's invariants, checked against the rows. */
+export async function expectLifecycleInvariants(sql: Sql): Promise<void> {
+  const drift = await sql`
+    select g.id, g.total, g.active, g.blocked, g.issued, c.total as rows_total, c.active as rows_active,
+           c.blocked as rows_blocked, c.issued as rows_issued
+      from promo_group g
+      left join lateral (
+        select count(*) as total, count(*) filter (where status = 'active') as active,
+               count(*) filter (where status = 'blocked') as blocked, count(*) filter (where status = 'issued') as issued
+          from promo_code where group_id = g.id) c on true
+     where (g.total, g.active, g.blocked, g.issued) <> (c.total, c.active, c.blocked, c.issued)`;
+  expect(drift, 'group counters equal the rows').toEqual([]);
+
+  const twice = await sql`select code_id from code_issuance where kind = 'initial' group by code_id having count(*) > 1`;
+  expect(twice, 'no code is issued twice').toEqual([]);
+
+  const mismatched = await sql`
+    select c.code from promo_code c
+      left join code_issuance i on i.code_id = c.id and i.kind = 'initial'
+     where (c.status = 'issued') <> (i.id is not null) or (c.status = 'issued' and c.customer_id is distinct from i.customer_id)`;
+  expect(mismatched, 'issued codes and initial issuances match one to one, customer included').toEqual([]);
+
+  const stranded = await sql`
+    select c.code from promo_code c join mailing m on m.id = c.mailing_id
+     where c.status = 'blocked' and m.status not in ('reserving', 'sending')`;
+  expect(stranded, 'no code stays blocked by a mailing that ended').toEqual([]);
+
+  const reservedOfEnded = await sql`
+    select mc.code_id from mailing_code mc join mailing m on m.id = mc.mailing_id
+     where mc.state = 'reserved' and m.status not in ('reserving', 'sending')`;
+  expect(reservedOfEnded, 'no reservation outlives its mailing').toEqual([]);
+}
