@@ -3,6 +3,7 @@ import { logger } from '../src/logger.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>[]>> = {
   groups: async () => (await import('./groups.js')).run(),
+  generate: async () => (await import('./generate.js')).run(),
   mailing: async () => (await import('./mailing.js')).run(),
   import: async () => (await import('./imports.js')).run(),
   segments: async () => (await import('./segments.js')).run(),

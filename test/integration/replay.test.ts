@@ -24,7 +24,11 @@ async function settled(workflowId: string) {
 
 /** Runs each workflow through its main paths and returns their histories by name. */
 async function runScenarios() {
-  const api = stack.api;
+  const api = async (method: string, path: string, options?: { json?: unknown }) => {
+    const answer = await stack.api(method, path, options);
+    expect(answer.status, `${method} ${path}: ${answer.text}`).toBeLessThan(300);
+    return answer;
+  };
   const group = (await api('POST', '/api/groups', { json: { name: 'Replay', format: "RPL-{string('A-Z', 8)}" } })).body;
   const generated = (await api('POST', `/api/groups/${group.id}/generations`, { json: { quantity: 2500 } })).body;
   const completedGeneration = await settled(generated.workflowId);
