@@ -6,6 +6,7 @@ import { publicJob } from '../../db/jobs.js';
 import type { ImportFormat } from '../../domain/import-file.js';
 import { startJobWorkflow } from '../../temporal/start-job.js';
 import { csvDownload } from '../csv.js';
+import { multipartFile } from '../multipart-file.js';
 import { type AppDeps, newRouter } from '../router.js';
 import { errorResponses, IdParams, jsonResponse, ProblemSchema, security } from '../schemas/common.js';
 import { JobSchema } from '../schemas/jobs.js';
@@ -20,7 +21,7 @@ The body is streamed into the database while it arrives, then \`ImportCodesWorkf
 
 - \`text/plain\` (or no content type): one code a line.
 - \`text/csv\`: RFC 4180 CSV whose first line is a header with a \`code\` column (other columns are ignored); a CSV without one is a \`400\` and nothing is kept.
-- \`multipart/form-data\` (field \`file\`): not available yet (\`415\`); send the file as the raw body.
+- \`multipart/form-data\`, field \`file\`: a part of type \`text/csv\` or named \`*.csv\` is CSV, any other is one code a line.
 - Bytes are read as UTF-8; a leading byte order mark is dropped; lines end in LF or CRLF.
 - Every value is trimmed (spaces, tabs, CR); empty lines are skipped; an empty \`code\` field is rejected as \`empty\`.
 - \`line\` numbers count the file's physical lines from 1 (the CSV header is line 1); a CSV record with a quoted line break carries the number of its first line.
@@ -41,15 +42,15 @@ export function importRoutes(deps: AppDeps) {
       responses: {
         202: jsonResponse('The import job, running; `requested` is the number of lines staged', JobSchema),
         ...errorResponses,
-        415: { description: 'Not a text/plain or text/csv body', content: { 'application/problem+json': { schema: ProblemSchema } } },
+        415: { description: 'Not a text/plain, text/csv or multipart/form-data body', content: { 'application/problem+json': { schema: ProblemSchema } } },
       } }),
     async (c) => {
       // any answer but 202 leaves (some of) the body unread: the client must not reuse the connection
       c.header('connection', 'close');
       const group = await getGroup(sql, c.req.valid('param').id);
-      const format = importFormat(c.req.header('content-type'));
       if (Number(c.req.header('content-length') ?? 0) > maxImportBytes) throw tooLarge(maxImportBytes);
-      const job = await stageImport(sql, group.id, format, limited(c.req.raw.body, maxImportBytes));
+      const { format, chunks } = await upload(c.req.raw, maxImportBytes);
+      const job = await stageImport(sql, group.id, format, chunks);
       c.header('connection', undefined);
       await startJobWorkflow(deps, job, group, `Import ${job.requested.toLocaleString('en')} lines (${format}) into "${group.name}"`);
       return c.json(publicJob(job), 202);
@@ -74,15 +75,21 @@ export function importRoutes(deps: AppDeps) {
   return app;
 }
 
-function importFormat(contentType: string | undefined): ImportFormat {
-  const type = (contentType ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
-  if (type === 'text/csv' || type === 'application/csv') return 'csv';
-  if (type === 'text/plain') return 'txt';
+/** The file, raw or as the multipart field `file`, and how to read it. */
+async function upload(request: Request, maxBytes: number): Promise<{ format: ImportFormat; chunks: AsyncIterable<Uint8Array> }> {
+  const contentType = request.headers.get('content-type') ?? 'text/plain';
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
   if (type === 'multipart/form-data') {
-    throw new HTTPException(415, { message: 'multipart/form-data uploads are not available yet; send the file as the raw body (text/plain or text/csv).' });
+    const file = await multipartFile(request.body, contentType, 'file', maxBytes, () => tooLarge(maxBytes));
+    const csv = file.mimeType === 'text/csv' || (file.filename ?? '').toLowerCase().endsWith('.csv');
+    return { format: csv ? 'csv' : 'txt', chunks: file.chunks };
   }
-  throw new HTTPException(415, { message: `Send the file as text/plain (one code a line) or text/csv (with a code column), not ${type}.` });
+  const format = RAW_FORMATS[type];
+  if (!format) throw new HTTPException(415, { message: `Send the file as text/plain (one code a line), text/csv (with a code column) or multipart/form-data, not ${type}.` });
+  return { format, chunks: limited(request.body, maxBytes) };
 }
+
+const RAW_FORMATS: Record<string, ImportFormat> = { 'text/plain': 'txt', 'text/csv': 'csv', 'application/csv': 'csv' };
 
 function tooLarge(maxBytes: number): HTTPException {
   return new HTTPException(413, { message: `The file is larger than ${maxBytes} bytes, the most an import takes.` });
