@@ -1,6 +1,5 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Sql } from '../src/db/client.js';
+import { copyFrom } from '../src/db/copy.js';
 import { round, withBenchStack } from './support.js';
 
 // BENCH_IMPORT_LINES=10000000 npm run bench -- import: a larger file, to see that memory stays flat.
@@ -44,8 +43,11 @@ export async function run() {
     const baselineBefore = await baselineCopy(sql, group.id);
     const rssBeforeMb = process.memoryUsage().rss / 2 ** 20;
     let importRssMb = rssBeforeMb;
+    let importHeapMb = 0;
     const sampler = setInterval(() => {
-      importRssMb = Math.max(importRssMb, process.memoryUsage().rss / 2 ** 20);
+      const { rss, heapUsed, external } = process.memoryUsage();
+      importRssMb = Math.max(importRssMb, rss / 2 ** 20);
+      importHeapMb = Math.max(importHeapMb, (heapUsed + external) / 2 ** 20);
     }, 50);
 
     const start = performance.now();
@@ -87,6 +89,7 @@ export async function run() {
         peakRssMb: Math.round(peakRssMb),
         rssBeforeImportMb: Math.round(rssBeforeMb),
         peakRssDuringImportMb: Math.round(importRssMb),
+        peakHeapDuringImportMb: Math.round(importHeapMb),
       },
     ];
   });
@@ -105,7 +108,7 @@ interface BenchJob {
 async function baselineCopy(sql: Sql, groupId: string): Promise<number> {
   await sql`create table bench_copy (like promo_code including all)`;
   const start = performance.now();
-  await pipeline(Readable.from(validRows(groupId)), await sql`copy bench_copy (group_id, code) from stdin`.writable());
+  await copyFrom(sql`copy bench_copy (group_id, code) from stdin`, validRows(groupId));
   const seconds = (performance.now() - start) / 1000;
   const [copied] = await sql<{ count: number }[]>`select count(*)::int as count from bench_copy`;
   await sql`drop table bench_copy`;

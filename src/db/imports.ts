@@ -1,7 +1,7 @@
-import { pipeline } from 'node:stream/promises';
 import { type FileValue, ImportFileParser, type ImportFormat } from '../domain/import-file.js';
 import { laneOf } from '../domain/import-lanes.js';
 import type { Sql, TransactionSql } from './client.js';
+import { copyFrom } from './copy.js';
 import type { BatchOutcome } from './generation.js';
 import { lockGroup } from './groups.js';
 import { createJob, getJob, type JobRecord, MAX_JOB_PROBLEMS } from './jobs.js';
@@ -22,18 +22,20 @@ export class StagedLinesLostError extends Error {}
 export async function stageImport(sql: Sql, groupId: string, format: ImportFormat, chunks: AsyncIterable<Uint8Array>): Promise<JobRecord> {
   return sql.begin(async (tx) => {
     const job = await createJob(tx, { kind: 'import', groupId, requested: 0 });
-    const copy = await tx`copy import_line (job_id, lane, line, value, problem) from stdin`.writable();
     const parser = new ImportFileParser(format);
     let staged = 0;
-    const rows = (values: FileValue[]) => {
-      staged += values.length;
-      return copyRows(job.id, values);
-    };
-    // pipeline: backpressure from the database to the body, and an error on either side ends both
-    await pipeline(async function* () {
-      for await (const chunk of chunks) yield rows(parser.push(chunk));
-      yield rows(parser.end());
-    }, copy);
+    async function* rows() {
+      for await (const chunk of chunks) yield parser.push(chunk);
+      yield parser.end();
+    }
+    async function* copyText() {
+      for await (const values of rows()) {
+        staged += values.length;
+        if (values.length > 0) yield copyRows(job.id, values);
+      }
+    }
+    // backpressure from the database to the body, and an error on either side ends both
+    await copyFrom(tx`copy import_line (job_id, lane, line, value, problem) from stdin`, copyText());
     await tx`update job set requested = ${staged} where id = ${job.id}`;
     return { ...job, requested: staged };
   });

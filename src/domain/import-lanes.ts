@@ -5,7 +5,7 @@
  * Lanes an import's lines are staged in and moved through in parallel. Equal values always
  * share a lane, so within a lane, in line order, the first occurrence of a code still wins.
  */
-export const IMPORT_LANES = 1;
+export const IMPORT_LANES = 2;
 
 /** The lane of a (trimmed) value: FNV-1a over its UTF-16 code units. */
 export function laneOf(value: string): number {

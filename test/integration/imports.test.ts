@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toCsvRow } from '../../src/api/csv.js';
+import { copyFrom } from '../../src/db/copy.js';
 import { PromoJobKind } from '../../src/temporal/search-attributes.js';
 import { killWorkerMidJob } from '../support/crash.js';
 import { eventually, startTestWorker, testStack, type TestStack } from '../support/stack.js';
@@ -263,6 +264,15 @@ describe('upload rules', () => {
 
   it('answers 404 for the rejects of an unknown job', async () => {
     expect((await stack.api('GET', '/api/jobs/987654321/rejects')).status).toBe(404);
+  });
+});
+
+describe('staging with COPY', () => {
+  it('fails, instead of waiting forever, when the server refuses what is copied', async () => {
+    await stack.sql`create table copy_refused (code text)`;
+    const refused = copyFrom(stack.sql`copy copy_refused (code) from stdin`, ['A\n', 'B\textra column\n', 'C\n']);
+    await expect(refused).rejects.toThrow(/extra data after last expected column/);
+    expect((await stack.sql`select 1 as ok`)[0]).toEqual({ ok: 1 });
   });
 });
 
