@@ -32,7 +32,7 @@ async function measure({ sql, api }: BenchContext, codes: number) {
   if (result.status !== 'completed' || result.added !== codes) throw new Error(`generation ended ${result.status} with ${result.added} codes`);
 
   await sql`drop table if exists bench_copy`;
-  await sql`create table bench_copy (like promo_code including defaults including constraints including indexes)`;
+  await sql`create table bench_copy (like promo_code including all)`;
   const format = compileFormat(FORMAT);
   const rows = randomCodes(format, codes).map((code) => `${group.id}\t${code}\n`);
   const baseline = await timed(async () => {

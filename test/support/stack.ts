@@ -32,6 +32,8 @@ export async function testDatabase(): Promise<Sql & { url: string }> {
   await admin.unsafe(`create database ${name} template ${TEMPLATE_DATABASE}`);
   const url = adminUrl.replace(/\/postgres$/, `/${name}`);
   const sql = Object.assign(createSql(url), { url });
+  // test files share one Temporal server: job ids (hence workflow ids) must not repeat across their databases
+  await sql`select setval(pg_get_serial_sequence('job', 'id'), ${1 + Math.floor(Math.random() * 1e12)})`;
   cleanups.push(async () => {
     await sql.end({ timeout: 5 });
     await admin.unsafe(`drop database if exists ${name} with (force)`);
@@ -125,7 +127,7 @@ export async function testStack(options: { env?: Record<string, string>; maxBody
   const app = createApp({
     sql,
     temporal,
-    logger: logger.child({}, { level: 'silent' }),
+    logger: logger.child({}, { level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     apiTokens: [TEST_TOKEN],
     taskQueue,
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
