@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Channel as ChannelConfig } from '../db/mailings.js';
+import type { ChannelConfig } from '../db/mailings.js';
 import type { Channel } from './channel.js';
 import { logChannel } from './log.js';
 import { smtpChannel } from './smtp.js';

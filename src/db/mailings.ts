@@ -5,7 +5,7 @@ import type { TemplateSource } from '../domain/template.js';
 import type { Sql, TransactionSql } from './client.js';
 import { type Attributes, mergeCustomers } from './customers.js';
 
-export type Channel = { type: 'log' } | { type: 'webhook'; url: string } | { type: 'smtp'; from: string };
+export type ChannelConfig = { type: 'log' } | { type: 'webhook'; url: string } | { type: 'smtp'; from: string };
 export type MailingStatus = 'draft' | 'reserving' | 'sending' | 'completed' | 'failed' | 'cancelled';
 export type RecipientStatus = 'pending' | 'sent' | 'failed';
 
@@ -20,7 +20,7 @@ export interface MailingRecord {
   id: string;
   publicId: string;
   name: string;
-  channel: Channel;
+  channel: ChannelConfig;
   template: TemplateSource;
   status: MailingStatus;
   errorCode: string | null;
@@ -65,7 +65,7 @@ export async function getMailingRecord(sql: Sql | TransactionSql, publicId: stri
  */
 export async function createMailing(
   sql: Sql,
-  request: { publicId: string; name: string; channel: Channel; template: TemplateSource; recipients?: NewRecipient[] | undefined },
+  request: { publicId: string; name: string; channel: ChannelConfig; template: TemplateSource; recipients?: NewRecipient[] | undefined },
 ): Promise<{ mailing: MailingRecord; created: boolean }> {
   return sql.begin(async (tx) => {
     const [row] = await tx<MailingRecord[]>`
