@@ -31,6 +31,17 @@ describe('direct issuance', () => {
     expect((await stack.api('POST', `/api/groups/${group.id}/issue`, { json: {} })).body.errors[0].path).toBe('customerId');
   });
 
+  it('issues one code for one idempotency key even when the requests race', async () => {
+    const group = await groupWithCodes('RacingKey', 10);
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'racer', idempotencyKey: 'checkout-7' } })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+    expect(new Set(answers.map((a) => a.body.code)).size).toBe(1);
+    expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 9, issued: 1 });
+    await expectLifecycleInvariants(stack.sql);
+  });
+
   it('reissues the last code as a repeat, or null when the customer never got one', async () => {
     const group = await groupWithCodes('Again', 3);
     expect((await stack.api('POST', `/api/groups/${group.id}/reissue`, { json: { customerId: 'again-1' } })).body).toEqual({ code: null, kind: 'repeat' });
