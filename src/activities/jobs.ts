@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
-import { type BatchOutcome, generateBatch } from '../db/generation.js';
-import { finishJob, type Job, type JobOutcome, publicJob } from '../db/jobs.js';
+import { generateBatch } from '../db/generation.js';
+import { type BatchOutcome, finishJob, type Job, type JobOutcome, publicJob } from '../db/jobs.js';
 import { failPermanently } from './failures.js';
 import type { ActivityDeps } from './index.js';
 
@@ -22,9 +22,9 @@ export async function runBatch(step: (heartbeat: () => void) => Promise<BatchOut
 
 export function jobActivities({ sql, config }: ActivityDeps) {
   return {
-    /** Adds the next batch of a generation job's codes. */
-    async generateCodesBatch(jobId: string): Promise<JobProgress> {
-      return runBatch((heartbeat) => generateBatch(sql, jobId, config.PROMO_GENERATE_BATCH_SIZE, heartbeat));
+    /** Adds the next batch of one lane of a generation job's codes (histories from before lanes call it without one: lane 0). */
+    async generateCodesBatch(jobId: string, lane = 0): Promise<JobProgress> {
+      return runBatch((heartbeat) => generateBatch(sql, jobId, lane, config.PROMO_GENERATE_BATCH_SIZE, heartbeat));
     },
 
     async finishJob(jobId: string, outcome: JobOutcome): Promise<Job> {

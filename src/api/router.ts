@@ -13,6 +13,8 @@ export interface AppDeps {
   maxBodyBytes: number;
   /** the largest file `POST /api/groups/{id}/imports` takes */
   maxImportBytes: number;
+  /** how many lanes of batches a generation job runs at once */
+  generationLanes: number;
 }
 
 /** Every router shares the validation hook, so bad input always becomes a 400 problem. */

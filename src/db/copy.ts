@@ -20,3 +20,11 @@ export async function copyFrom(query: PendingQuery<Row[]>, rows: Iterable<string
   stream = await query.writable();
   await pipeline(rows, stream);
 }
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** One field in COPY's text format: backslash, tab and line breaks escaped. */
+export function copyField(value: string): string {
+  return COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!) : value;
+}

@@ -1,13 +1,16 @@
 import { type ParsedFormat, canProduce, codeAt, compileFormat, indexOf } from '../domain/format.js';
 import { randomCodes, sampleDistinctIndexes } from '../domain/random.js';
 import type { Sql, TransactionSql } from './client.js';
+import { copyField, copyFrom } from './copy.js';
+import { isUniqueViolation } from './errors.js';
 import { lockGroup } from './groups.js';
-import { getJob, type JobRecord } from './jobs.js';
+import { type BatchOutcome, createJob, getJob, jobBatch, JobEnded, type JobRecord } from './jobs.js';
 
 export const MAX_GENERATION = 10_000_000;
 /** Up to this keyspace, a crowded format is sampled from its free codes instead of guessed. */
 const ENUMERABLE_KEYSPACE = 1n << 24n;
 const MAX_GUESS_ROUNDS = 64;
+const CODE_KEY = 'promo_code_code_key';
 
 /** The format cannot produce enough new codes to finish the job. */
 export class KeyspaceExhaustedError extends Error {}
@@ -33,29 +36,52 @@ export async function generationCapacity(sql: Sql, format: ParsedFormat): Promis
   return free < BigInt(MAX_GENERATION) ? Number(free) : MAX_GENERATION;
 }
 
-export interface BatchOutcome {
-  job: JobRecord;
-  done: boolean;
+/**
+ * Creates a generation job whose target is split evenly over up to `maxLanes` lanes. Lanes
+ * run at once, so only a format whose new codes will hardly ever collide gets more than one:
+ * crowded lanes would mostly wait for each other's inserts.
+ */
+export async function createGenerationJob(
+  sql: Sql,
+  job: { groupId: string; requested: number; format: ParsedFormat; maxLanes: number },
+): Promise<{ job: JobRecord; lanes: number }> {
+  return sql.begin(async (tx) => {
+    const record = await createJob(tx, { kind: 'generate', groupId: job.groupId, requested: job.requested, format: job.format.source });
+    const lanes = (await collisionsUnlikely(tx, job.format, job.requested)) ? job.maxLanes : 1;
+    const shares = Array.from({ length: lanes }, (_, lane) => ({
+      jobId: record.id,
+      lane,
+      target: Math.floor(job.requested / lanes) + (lane < job.requested % lanes ? 1 : 0),
+    }));
+    await tx`insert into generation_lane ${tx(shares, 'jobId', 'lane', 'target')}`;
+    return { job: record, lanes };
+  });
 }
 
 /**
- * One step of a generation job, in one transaction: tops the job up by at most `batchSize`
- * codes toward its target as counted in the job row, so a retried or repeated batch never
- * over- or under-generates.
+ * One step of one lane of a generation job, in one transaction: tops the lane up by at most
+ * `batchSize` codes toward its share of the target as counted in its generation_lane row (locked,
+ * so a retry waits for the batch it retries), so a retried or repeated batch never over- or
+ * under-generates. Lock order as for imports: lane, group, job row last.
  */
-export async function generateBatch(sql: Sql, jobId: string, batchSize: number, heartbeat: () => void): Promise<BatchOutcome> {
-  return sql.begin(async (tx) => {
-    const job = await getJob(tx, jobId, true);
-    const need = Math.min(batchSize, job.requested - job.added);
+export async function generateBatch(sql: Sql, jobId: string, lane: number, batchSize: number, heartbeat: () => void): Promise<BatchOutcome> {
+  return jobBatch(sql, jobId, async (tx) => {
+    const [progress] = await tx<{ target: string; added: string }[]>`
+      select target, added from generation_lane where job_id = ${jobId} and lane = ${lane} for update`;
+    const job = await getJob(tx, jobId);
+    const left = progress ? Number(progress.target) - Number(progress.added) : 0;
+    const need = Math.min(batchSize, left);
     if (job.status !== 'running' || need <= 0) return { job, done: true };
-    await lockGroup(tx, job.groupId, 'no key update');
+    await lockGroup(tx, job.groupId, 'shared');
     const format = compileFormat(job.format ?? '');
     const { added, collisions } = await addNewCodes(tx, format, job, need, heartbeat);
+    await tx`update generation_lane set added = added + ${added} where job_id = ${jobId} and lane = ${lane}`;
     const [row] = await tx<{ added: string }[]>`
       update job set added = added + ${added}, processed = processed + ${added}, duplicates = duplicates + ${collisions}
-       where id = ${jobId} returning added`;
-    const total = Number(row!.added);
-    return { job: { ...job, added: total, processed: total, duplicates: job.duplicates + collisions }, done: total >= job.requested };
+       where id = ${jobId} and status = 'running' returning added`;
+    if (!row) throw new JobEnded();
+    const total = Number(row.added);
+    return { job: { ...job, added: total, processed: total, duplicates: job.duplicates + collisions }, done: added === left };
   });
 }
 
@@ -63,13 +89,15 @@ async function addNewCodes(tx: TransactionSql, format: ParsedFormat, job: JobRec
   let added = 0;
   let collisions = 0;
   let crowded = false;
+  // COPY is about twice as fast as an insert that skips stored codes, but fails on the first one
+  const copyFirst = await collisionsUnlikely(tx, format, need);
   for (let round = 0; added < need; round += 1) {
     if (round === MAX_GUESS_ROUNDS) {
       throw new KeyspaceExhaustedError(`The format ${format.source} has no room for ${need - added} more new codes.`);
     }
     const missing = need - added;
     const candidates: string[] = crowded ? await freeCodes(tx, format, missing) : [...new Set(randomCodes(format, missing))];
-    const inserted = await insertCodes(tx, job, candidates);
+    const inserted = await insertNewCodes(tx, job, candidates, copyFirst && round === 0);
     added += inserted;
     collisions += candidates.length - inserted;
     // guessing pays while most guesses are new; past that, sample from what is actually free
@@ -79,13 +107,43 @@ async function addNewCodes(tx: TransactionSql, format: ParsedFormat, job: JobRec
   return { added, collisions };
 }
 
-async function insertCodes(tx: TransactionSql, job: JobRecord, codes: string[]): Promise<number> {
+/** Whether `count` random codes will, but about one time in 100, all be new. */
+async function collisionsUnlikely(tx: TransactionSql, format: ParsedFormat, count: number): Promise<boolean> {
+  const [row] = await tx<{ stored: string }[]>`select coalesce(sum(total), 0) as stored from promo_group`;
+  // the expected number of collisions is at most count * (stored + count) / keyspace
+  return format.keyspace > 100n * BigInt(count) * (BigInt(row!.stored) + BigInt(count));
+}
+
+/**
+ * Adds those of the distinct `codes` that are stored nowhere and returns how many. With `copy`,
+ * first as one COPY, which fails as a whole on the first code stored already: then, from a
+ * savepoint, the way that skips stored codes one by one.
+ */
+export async function insertNewCodes(tx: TransactionSql, job: Pick<JobRecord, 'id' | 'groupId'>, codes: readonly string[], copy: boolean): Promise<number> {
   if (codes.length === 0) return 0;
+  if (copy) {
+    try {
+      await tx.savepoint((sp) => copyFrom(sp`copy promo_code (group_id, code, job_id) from stdin`, copyRows(job, codes)));
+      return codes.length;
+    } catch (error) {
+      if (!isUniqueViolation(error, CODE_KEY)) throw error;
+    }
+  }
   const result = await tx`
     insert into promo_code (group_id, code, job_id)
-    select ${job.groupId}, code, ${job.id} from unnest(${codes}::text[]) as code
+    select ${job.groupId}, code, ${job.id} from unnest(${codes as string[]}::text[]) as code
     on conflict (code) do nothing`;
   return result.count;
+}
+
+const COPY_CHUNK = 5000;
+
+function* copyRows(job: Pick<JobRecord, 'id' | 'groupId'>, codes: readonly string[]): Generator<string> {
+  for (let start = 0; start < codes.length; start += COPY_CHUNK) {
+    let text = '';
+    for (const code of codes.slice(start, start + COPY_CHUNK)) text += `${job.groupId}\t${copyField(code)}\t${job.id}\n`;
+    yield text;
+  }
 }
 
 /** Up to `count` codes of a small keyspace that are stored nowhere, uniformly chosen. */

@@ -109,18 +109,26 @@ export async function deleteGroup(sql: Sql, id: string): Promise<void> {
   });
 }
 
+/** Advisory lock class of a group: shared by the bulk writers of its codes, exclusive for a delete. */
+const GROUP_LOCK_CLASS = 7_244_016;
+
 /**
  * Locks a live group for the rest of the transaction. 'no key update' lets writers of codes
- * queue behind a delete ('update') and then see that the group is gone; 'key share' does too,
- * without making writers of codes wait for one another.
+ * queue behind a delete ('update') and then see that the group is gone. 'shared' (the bulk
+ * jobs' lanes) does too, without making writers of codes wait for one another: as a shared
+ * advisory lock, because shared row locks that keep overlapping would starve a delete, whereas
+ * PostgreSQL queues a new shared advisory lock behind a waiting exclusive one.
  */
-export async function lockGroup(tx: TransactionSql, id: string, mode: 'update' | 'no key update' | 'key share'): Promise<Group> {
-  const rows = isId(id)
-    ? await tx<GroupRow[]>`
-        select ${tx.unsafe(COLUMNS)} from promo_group
-         where id = ${id} and deleted_at is null
-           for ${tx.unsafe(mode)}`
-    : [];
+export async function lockGroup(tx: TransactionSql, id: string, mode: 'update' | 'no key update' | 'shared'): Promise<Group> {
+  if (!isId(id)) throw groupNotFound(id);
+  if (mode !== 'no key update') {
+    const lock = mode === 'update' ? tx`pg_advisory_xact_lock` : tx`pg_advisory_xact_lock_shared`;
+    await tx`select ${lock}(${GROUP_LOCK_CLASS}, hashint8(${id}::bigint))`;
+  }
+  const rows = await tx<GroupRow[]>`
+    select ${tx.unsafe(COLUMNS)} from promo_group
+     where id = ${id} and deleted_at is null
+       ${mode === 'shared' ? tx`` : tx`for ${tx.unsafe(mode)}`}`;
   if (!rows[0]) throw groupNotFound(id);
   return toGroup(rows[0]);
 }

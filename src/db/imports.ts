@@ -1,10 +1,9 @@
 import { type FileValue, ImportFileParser, type ImportFormat } from '../domain/import-file.js';
 import { laneOf } from '../domain/import-lanes.js';
 import type { Sql, TransactionSql } from './client.js';
-import { copyFrom } from './copy.js';
-import type { BatchOutcome } from './generation.js';
+import { copyField, copyFrom } from './copy.js';
 import { lockGroup } from './groups.js';
-import { createJob, getJob, type JobRecord, MAX_JOB_PROBLEMS } from './jobs.js';
+import { type BatchOutcome, createJob, getJob, jobBatch, JobEnded, type JobRecord, MAX_JOB_PROBLEMS } from './jobs.js';
 
 /** The job row's copy of a problem keeps this much of the value; the rejects table keeps it whole. */
 const PROBLEM_VALUE_LENGTH = 200;
@@ -45,16 +44,9 @@ export async function stageImport(sql: Sql, groupId: string, format: ImportForma
 function copyRows(jobId: string, values: FileValue[]): string {
   let text = '';
   for (const { line, value, problem } of values) {
-    text += `${jobId}\t${laneOf(value)}\t${line}\t${copyText(value)}\t${problem ? copyText(problem) : '\\N'}\n`;
+    text += `${jobId}\t${laneOf(value)}\t${line}\t${copyField(value)}\t${problem ? copyField(problem) : '\\N'}\n`;
   }
   return text;
-}
-
-const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-function copyText(value: string): string {
-  return COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!) : value;
 }
 
 interface SliceResult {
@@ -65,80 +57,72 @@ interface SliceResult {
   problems: { line: number; value: string; reason: string }[];
 }
 
-/** Rolls a batch back when its job stopped running while it worked (cancelled, failed). */
-class JobEnded extends Error {}
-
 /**
  * One step of an import job, in one transaction, on one lane: takes the lane's first
  * `batchSize` staged lines; adds the valid new codes to the group (the first occurrence in
  * the file wins: equal values share a lane, taken in line order); records every rejected line;
  * adds it all to the job's counts; deletes the lines. A retried batch sees only what is left.
  *
- * Lock order, so that nothing waits in a circle: the group (key share, then the counters
+ * Lock order, so that nothing waits in a circle: the group (shared, then the counters
  * trigger), the job row, and the lane's staged lines last — ending a job deletes its staged
  * lines while holding the job row.
  */
 export async function importBatch(sql: Sql, jobId: string, lane: number, batchSize: number, heartbeat: () => void): Promise<BatchOutcome> {
-  try {
-    return await sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(${LANE_LOCK_CLASS}, hashint8(${jobId}::bigint * 64 + ${lane}))`;
-      const job = await getJob(tx, jobId);
-      if (job.status !== 'running') return { job, done: true };
-      await lockGroup(tx, job.groupId, 'key share');
-      const [slice] = await tx<SliceResult[]>`
-        with slice as materialized (
-          select line, value, problem, min(line) over (partition by value) as first_line
-            from import_line
-           where job_id = ${jobId} and lane = ${lane}
-             and line <= (select max(line) from (
-                            select line from import_line where job_id = ${jobId} and lane = ${lane} order by line limit ${batchSize}) head)
-        ), added as (
-          insert into promo_code (group_id, code, job_id)
-          select ${job.groupId}, value, ${jobId} from slice where problem is null and line = first_line order by line
-          on conflict (code) do nothing
-          returning code
-        ), rejected as (
-          -- the statement's snapshot holds the codes of earlier batches, not the ones just added
-          insert into import_reject (job_id, line, value, reason)
-          select ${jobId}, s.line, s.value, case
-                   when s.problem is not null then s.problem
-                   when s.line <> s.first_line then 'duplicate of line ' || s.first_line
-                   when exists (select 1 from promo_code p where p.code = s.value and p.job_id = ${jobId}) then 'duplicate of an earlier line'
-                   else 'already stored' end
-            from slice s
-           where s.problem is not null or s.line <> s.first_line or s.value not in (select code from added)
-          returning line, value, reason
-        )
-        select (select count(*) from slice) as processed,
-               (select max(line) from slice) as upto,
-               (select count(*) from added) as added,
-               (select count(*) from slice where problem is not null) as invalid,
-               (select coalesce(jsonb_agg(jsonb_build_object('line', line, 'value', left(value, ${PROBLEM_VALUE_LENGTH}), 'reason', reason) order by line), '[]')
-                  from (select * from rejected order by line limit ${MAX_JOB_PROBLEMS}) head) as problems`;
-      heartbeat();
-      const { processed, upto, added, invalid, problems } = slice!;
-      if (upto === null) {
-        await assertStagedLinesKept(tx, jobId);
-        return { job, done: true };
-      }
-      const ended = await tx`
-        update job
-           set processed = processed + ${processed}, added = added + ${added}, invalid = invalid + ${invalid},
-               duplicates = duplicates + ${Number(processed) - Number(added) - Number(invalid)},
-               -- the first problems by line, whichever lane found them
-               errors = case when ${problems.length} = 0 then errors else (
-                 select coalesce(jsonb_agg(e order by (e ->> 'line')::bigint), '[]') from (
-                   select e from jsonb_array_elements(errors || ${tx.json(problems)}) e
-                    order by (e ->> 'line')::bigint limit ${MAX_JOB_PROBLEMS}) head) end
-         where id = ${jobId} and status = 'running'`;
-      if (ended.count === 0) throw new JobEnded();
-      await tx`delete from import_line where job_id = ${jobId} and lane = ${lane} and line <= ${upto}`;
-      return { job: await getJob(tx, jobId), done: Number(processed) < batchSize };
-    });
-  } catch (error) {
-    if (error instanceof JobEnded) return { job: await getJob(sql, jobId), done: true };
-    throw error;
-  }
+  return jobBatch(sql, jobId, async (tx) => {
+    await tx`select pg_advisory_xact_lock(${LANE_LOCK_CLASS}, hashint8(${jobId}::bigint * 64 + ${lane}))`;
+    const job = await getJob(tx, jobId);
+    if (job.status !== 'running') return { job, done: true };
+    await lockGroup(tx, job.groupId, 'shared');
+    const [slice] = await tx<SliceResult[]>`
+      with slice as materialized (
+        select line, value, problem, min(line) over (partition by value) as first_line
+          from import_line
+         where job_id = ${jobId} and lane = ${lane}
+           and line <= (select max(line) from (
+                          select line from import_line where job_id = ${jobId} and lane = ${lane} order by line limit ${batchSize}) head)
+      ), added as (
+        insert into promo_code (group_id, code, job_id)
+        select ${job.groupId}, value, ${jobId} from slice where problem is null and line = first_line order by line
+        on conflict (code) do nothing
+        returning code
+      ), rejected as (
+        -- the statement's snapshot holds the codes of earlier batches, not the ones just added
+        insert into import_reject (job_id, line, value, reason)
+        select ${jobId}, s.line, s.value, case
+                 when s.problem is not null then s.problem
+                 when s.line <> s.first_line then 'duplicate of line ' || s.first_line
+                 when exists (select 1 from promo_code p where p.code = s.value and p.job_id = ${jobId}) then 'duplicate of an earlier line'
+                 else 'already stored' end
+          from slice s
+         where s.problem is not null or s.line <> s.first_line or s.value not in (select code from added)
+        returning line, value, reason
+      )
+      select (select count(*) from slice) as processed,
+             (select max(line) from slice) as upto,
+             (select count(*) from added) as added,
+             (select count(*) from slice where problem is not null) as invalid,
+             (select coalesce(jsonb_agg(jsonb_build_object('line', line, 'value', left(value, ${PROBLEM_VALUE_LENGTH}), 'reason', reason) order by line), '[]')
+                from (select * from rejected order by line limit ${MAX_JOB_PROBLEMS}) head) as problems`;
+    heartbeat();
+    const { processed, upto, added, invalid, problems } = slice!;
+    if (upto === null) {
+      await assertStagedLinesKept(tx, jobId);
+      return { job, done: true };
+    }
+    const ended = await tx`
+      update job
+         set processed = processed + ${processed}, added = added + ${added}, invalid = invalid + ${invalid},
+             duplicates = duplicates + ${Number(processed) - Number(added) - Number(invalid)},
+             -- the first problems by line, whichever lane found them
+             errors = case when ${problems.length} = 0 then errors else (
+               select coalesce(jsonb_agg(e order by (e ->> 'line')::bigint), '[]') from (
+                 select e from jsonb_array_elements(errors || ${tx.json(problems)}) e
+                  order by (e ->> 'line')::bigint limit ${MAX_JOB_PROBLEMS}) head) end
+       where id = ${jobId} and status = 'running'`;
+    if (ended.count === 0) throw new JobEnded();
+    await tx`delete from import_line where job_id = ${jobId} and lane = ${lane} and line <= ${upto}`;
+    return { job: await getJob(tx, jobId), done: Number(processed) < batchSize };
+  });
 }
 
 /** A lane found nothing staged: fine unless every lane did while the job still misses lines. */

@@ -99,6 +99,27 @@ export async function listJobs(sql: Sql, options: { groupId?: string | undefined
   return toPage(rows, limit, (row) => publicJob(toJob(row)), (row) => row.id);
 }
 
+export interface BatchOutcome {
+  job: JobRecord;
+  done: boolean;
+}
+
+/** Thrown inside a batch's transaction when its job stopped running (cancelled, failed) while it worked. */
+export class JobEnded extends Error {}
+
+/**
+ * Runs one batch of a job in one transaction; a batch that finds its job ended (by throwing
+ * JobEnded) is rolled back, and its lane is done.
+ */
+export async function jobBatch(sql: Sql, jobId: string, work: (tx: TransactionSql) => Promise<BatchOutcome>): Promise<BatchOutcome> {
+  try {
+    return await sql.begin(work);
+  } catch (error) {
+    if (error instanceof JobEnded) return { job: await getJob(sql, jobId), done: true };
+    throw error;
+  }
+}
+
 export interface JobOutcome {
   status: Exclude<JobStatus, 'running'>;
   reason?: string;

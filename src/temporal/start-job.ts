@@ -11,12 +11,18 @@ const WORKFLOW_TYPES = { generate: 'GenerateCodesWorkflow', import: 'ImportCodes
  * Starts the workflow of a job that was just recorded. Operators find it in the Temporal UI by
  * group id or name (PromoGroup) and kind (PromoJobKind). A job whose workflow cannot start ends failed.
  */
-export async function startJobWorkflow(deps: { sql: Sql; temporal: Client; taskQueue: string }, job: JobRecord, group: Group, summary: string): Promise<void> {
+export async function startJobWorkflow(
+  deps: { sql: Sql; temporal: Client; taskQueue: string },
+  job: JobRecord,
+  group: Group,
+  summary: string,
+  lanes?: number,
+): Promise<void> {
   try {
     await deps.temporal.workflow.start<typeof GenerateCodesWorkflow>(WORKFLOW_TYPES[job.kind], {
       workflowId: job.workflowId,
       taskQueue: deps.taskQueue,
-      args: [{ jobId: job.id }],
+      args: [{ jobId: job.id, lanes }],
       typedSearchAttributes: [
         { key: PromoGroup, value: [group.id, group.name] },
         { key: PromoJobKind, value: job.kind },

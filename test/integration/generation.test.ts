@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createGenerationJob, insertNewCodes } from '../../src/db/generation.js';
 import { compileFormat, formatRegExp } from '../../src/domain/format.js';
 import { PromoGroup } from '../../src/temporal/search-attributes.js';
 import { eventually, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
@@ -77,6 +78,8 @@ describe('generation jobs', () => {
     const job = await generate(group.id, { quantity: 100, format: "{string('0-9', 2)}" });
     expect(await finished(job.id)).toMatchObject({ status: 'completed', added: 100 });
     expect((await codesOf(group.id)).sort()).toEqual(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')));
+    // lanes of a crowded format would only wait on each other's inserts: it runs on one
+    expect(await stack.sql`select lane from generation_lane where job_id = ${job.id}`).toEqual([{ lane: 0 }]);
     const refused = await stack.api('POST', `/api/groups/${group.id}/generations`, { json: { quantity: 1 } });
     expect(refused.status).toBe(400);
     expect(refused.body.errors).toEqual([{ path: 'quantity', message: expect.stringMatching(/at most 0 more/) }]);
@@ -93,6 +96,17 @@ describe('generation jobs', () => {
     expect(check.body).toMatchObject({ valid: true, maxQuantity: 7, keyspace: '10' });
     expect(await finished((await generate(second.id, { quantity: 7 })).id)).toMatchObject({ status: 'completed', added: 7 });
     expect(new Set([...(await codesOf(first.id)), ...(await codesOf(second.id))]).size).toBe(10);
+  });
+
+  it('splits a job evenly over its lanes, each reaching its own share', async () => {
+    expect(stack.config.PROMO_GENERATE_LANES).toBe(2);
+    const group = await newGroup('Lanes', "LANE-{string('A-Z', 10)}");
+    const job = await generate(group.id, { quantity: 2501 });
+    expect(await finished(job.id)).toMatchObject({ status: 'completed', added: 2501 });
+    const lanes = await stack.sql<{ lane: number; target: string; added: string }[]>`
+      select lane, target, added from generation_lane where job_id = ${job.id} order by lane`;
+    expect(lanes).toEqual([{ lane: 0, target: '1251', added: '1251' }, { lane: 1, target: '1250', added: '1250' }]);
+    expect(new Set(await codesOf(group.id)).size).toBe(2501);
   });
 
   it('runs two jobs on one group at once', async () => {
@@ -128,6 +142,31 @@ describe('generation jobs', () => {
     const done = await finished(job.id);
     expect(done.status).toBe('failed');
     expect(done.errors[0].reason).toMatch(/no promo code group/);
+  });
+});
+
+describe('adding generated codes', () => {
+  async function addWithCopy(groupName: string, stored: string[], candidates: string[]) {
+    const group = await newGroup(groupName);
+    if (stored.length > 0) expect((await stack.api('POST', `/api/groups/${group.id}/codes`, { json: { codes: stored } })).status).toBe(200);
+    const { job } = await createGenerationJob(stack.sql, { groupId: group.id, requested: candidates.length, format: compileFormat('X'), maxLanes: 1 });
+    const added = await stack.sql.begin((tx) => insertNewCodes(tx, job, candidates, true));
+    return { group, added };
+  }
+
+  it('COPYs new codes as they are, escapes included', async () => {
+    const codes = ['COPY\\1', 'COPY\\N', 'COPY-3'];
+    const { group, added } = await addWithCopy('Copied', [], codes);
+    expect(added).toBe(3);
+    expect((await codesOf(group.id)).sort()).toEqual([...codes].sort());
+    await expectCountersMatchRows(group.id);
+  });
+
+  it('falls back to skipping stored codes when the COPY meets one', async () => {
+    const { group, added } = await addWithCopy('Copy collides', ['HIT-1'], ['NEW-1', 'HIT-1', 'NEW-2']);
+    expect(added).toBe(2);
+    expect((await codesOf(group.id)).sort()).toEqual(['HIT-1', 'NEW-1', 'NEW-2']);
+    await expectCountersMatchRows(group.id);
   });
 });
 

@@ -132,6 +132,7 @@ export async function testStack(options: { env?: Record<string, string>; maxBody
     taskQueue,
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
     maxImportBytes: options.maxImportBytes ?? 5 * 1024 * 1024,
+    generationLanes: config.PROMO_GENERATE_LANES,
   });
   cleanups.push(async () => {
     await stack.worker.stop();
@@ -155,6 +156,7 @@ export async function spawnWorkerProcess(stack: TestStack, env: Record<string, s
       WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
       PROMO_DATA_DIR: stack.config.dataDir,
       PROMO_GENERATE_BATCH_SIZE: String(stack.config.PROMO_GENERATE_BATCH_SIZE),
+      PROMO_GENERATE_LANES: String(stack.config.PROMO_GENERATE_LANES),
       PROMO_IMPORT_BATCH_SIZE: String(stack.config.PROMO_IMPORT_BATCH_SIZE),
       PROMO_MAILING_BATCH_SIZE: String(stack.config.PROMO_MAILING_BATCH_SIZE),
       ...env,

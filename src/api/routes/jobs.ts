@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { generationCapacity } from '../../db/generation.js';
+import { createGenerationJob, generationCapacity } from '../../db/generation.js';
 import { getGroup, updateGroup } from '../../db/groups.js';
-import { createJob, getJob, listJobs, publicJob } from '../../db/jobs.js';
+import { getJob, listJobs, publicJob } from '../../db/jobs.js';
 import { ConflictError, ValidationError } from '../../domain/errors.js';
 import { requireValidFormat } from '../../domain/format-field.js';
 import { decodeCursor } from '../../domain/pagination.js';
@@ -36,8 +36,8 @@ export function jobRoutes(deps: AppDeps) {
         ]);
       }
       if (given !== undefined && given !== group.format) group = await updateGroup(sql, group.id, { format: given });
-      const job = await sql.begin((tx) => createJob(tx, { kind: 'generate', groupId: group.id, requested: quantity, format: source }));
-      await startJobWorkflow(deps, job, group, `Generate ${quantity.toLocaleString('en')} codes of ${source} into "${group.name}"`);
+      const { job, lanes } = await createGenerationJob(sql, { groupId: group.id, requested: quantity, format, maxLanes: deps.generationLanes });
+      await startJobWorkflow(deps, job, group, `Generate ${quantity.toLocaleString('en')} codes of ${source} into "${group.name}"`, lanes);
       return c.json(publicJob(job), 202);
     },
   );
