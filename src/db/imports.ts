@@ -1,5 +1,5 @@
 import { type FileValue, ImportFileParser, type ImportFormat } from '../domain/import-file.js';
-import { laneOf } from '../domain/import-lanes.js';
+import { IMPORT_LANES, laneOf } from '../domain/import-lanes.js';
 import type { Sql, TransactionSql } from './client.js';
 import { copyField, copyFrom } from './copy.js';
 import { lockGroup } from './groups.js';
@@ -58,8 +58,8 @@ interface SliceResult {
 }
 
 /**
- * One step of an import job, in one transaction, on one lane: takes the lane's first
- * `batchSize` staged lines; adds the valid new codes to the group (the first occurrence in
+ * One step of an import job, in one transaction, on one lane: takes the lane's staged lines
+ * among the next `batchSize × IMPORT_LANES` lines of the file (about `batchSize`); adds the valid new codes to the group (the first occurrence in
  * the file wins: equal values share a lane, taken in line order); records every rejected line;
  * adds it all to the job's counts; deletes the lines. A retried batch sees only what is left.
  *
@@ -78,8 +78,9 @@ export async function importBatch(sql: Sql, jobId: string, lane: number, batchSi
         select line, value, problem, min(line) over (partition by value) as first_line
           from import_line
          where job_id = ${jobId} and lane = ${lane}
-           and line <= (select max(line) from (
-                          select line from import_line where job_id = ${jobId} and lane = ${lane} order by line limit ${batchSize}) head)
+           -- a range of line numbers: without statistics on freshly staged lines, a LIMIT here
+           -- made the planner read and sort the whole lane to find where the batch ends
+           and line < (select line from import_line where job_id = ${jobId} and lane = ${lane} order by line limit 1) + ${batchSize * IMPORT_LANES}
       ), added as (
         insert into promo_code (group_id, code, job_id)
         select ${job.groupId}, value, ${jobId} from slice where problem is null and line = first_line order by line
@@ -121,7 +122,8 @@ export async function importBatch(sql: Sql, jobId: string, lane: number, batchSi
        where id = ${jobId} and status = 'running'`;
     if (ended.count === 0) throw new JobEnded();
     await tx`delete from import_line where job_id = ${jobId} and lane = ${lane} and line <= ${upto}`;
-    return { job: await getJob(tx, jobId), done: Number(processed) < batchSize };
+    const [rest] = await tx`select 1 from import_line where job_id = ${jobId} and lane = ${lane} limit 1`;
+    return { job: await getJob(tx, jobId), done: rest === undefined };
   });
 }
 
