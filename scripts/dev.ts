@@ -18,6 +18,7 @@ try {
       'Promo codes service is running (Ctrl-C stops everything):',
       `  API          ${stack.apiUrl}`,
       `  API docs     ${stack.apiUrl}/docs`,
+      `  Pages        http://localhost:${config.PORT}/  (sign in with the token)`,
       `  Temporal UI  ${stack.temporalUiUrl ?? 'that of the external Temporal server'}`,
       `  Token        ${token}${tokenGenerated ? '  (generated; set PROMO_API_TOKENS to choose one)' : '  (from PROMO_API_TOKENS)'}`,
       `  Data         ${config.dataDir}`,

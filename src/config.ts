@@ -18,6 +18,8 @@ const configSchema = z.object({
   TEMPORAL_CLI_PATH: optionalText,
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+  /** the Temporal Web UI the operator pages link to; the dev server's own UI when unset */
+  TEMPORAL_UI_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   SMTP_URL: optionalText,
   PROMO_MAX_BODY_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
   PROMO_GENERATE_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(50_000),

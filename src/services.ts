@@ -58,6 +58,7 @@ export function runApi(config: Config, deps: { sql: Sql; temporal: Client }) {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     maxBodyBytes: config.PROMO_MAX_BODY_BYTES,
     maxImportBytes: config.PROMO_MAX_IMPORT_BYTES,
+    temporalUiUrl: config.TEMPORAL_UI_URL,
     generationLanes: config.PROMO_GENERATE_LANES,
   });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' });

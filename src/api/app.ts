@@ -1,6 +1,6 @@
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { bearerAuth } from './auth.js';
+import { apiAuth } from './auth.js';
 import { docsRoutes, isDocsPath } from './docs.js';
 import { errorHandler, problem } from './problem.js';
 import { type AppDeps, newRouter } from './router.js';
@@ -12,13 +12,14 @@ import { healthRoutes } from './routes/health.js';
 import { IMPORT_UPLOAD_PATH, importRoutes } from './routes/imports.js';
 import { jobRoutes } from './routes/jobs.js';
 import { mailingRoutes } from './routes/mailings.js';
+import { uiRoutes } from '../ui/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = newRouter();
   app.onError(errorHandler(deps.logger));
   app.notFound((c) => problem(c, 404, `No route for ${c.req.method} ${c.req.path}.`));
 
-  const auth = bearerAuth(deps.apiTokens);
+  const auth = apiAuth(deps.apiTokens);
   app.use('/api/*', (c, next) => (isDocsPath(c.req.path) ? next() : auth(c, next)));
   const limitBody = bodyLimit({
     maxSize: deps.maxBodyBytes,
@@ -27,7 +28,7 @@ export function createApp(deps: AppDeps) {
     },
   });
   // an import streams its body under its own limit (maxImportBytes); bodyLimit would buffer it
-  app.use('/api/*', (c, next) => (IMPORT_UPLOAD_PATH.test(c.req.path) ? next() : limitBody(c, next)));
+  app.use('*', (c, next) => (IMPORT_UPLOAD_PATH.test(c.req.path) ? next() : limitBody(c, next)));
 
   app.route('/', healthRoutes(deps));
   app.route('/api', groupRoutes(deps));
@@ -44,5 +45,6 @@ export function createApp(deps: AppDeps) {
     info: { title: 'Promo codes service', version: '1.0.0', description: 'Groups of unique promo codes, generation and import jobs, mailings that issue codes, customer history and segments.' },
   });
   app.route('/', docsRoutes());
+  app.route('/', uiRoutes(deps));
   return app;
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 const TITLES: Record<number, string> = {
   400: 'Invalid input',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not found',
   409: 'Conflict',
   413: 'Payload too large',

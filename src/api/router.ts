@@ -13,6 +13,8 @@ export interface AppDeps {
   maxBodyBytes: number;
   /** the largest file `POST /api/groups/{id}/imports` takes */
   maxImportBytes: number;
+  /** linked from the operator pages' menu when set */
+  temporalUiUrl?: string | undefined;
   /** how many lanes of batches a generation job runs at once */
   generationLanes: number;
 }

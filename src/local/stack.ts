@@ -34,7 +34,7 @@ export async function startLocalStack(config: Config, options: { durable: boolea
       databaseUrl = postgres.url;
     }
     let temporalAddress = config.TEMPORAL_ADDRESS;
-    let temporalUiUrl: string | undefined;
+    let temporalUiUrl = config.TEMPORAL_UI_URL;
     if (!temporalAddress) {
       const temporal = await startTemporalDevServer({
         cliPath: findTemporalCli(config.TEMPORAL_CLI_PATH),
@@ -45,14 +45,14 @@ export async function startLocalStack(config: Config, options: { durable: boolea
       });
       started.push(temporal.stop);
       temporalAddress = temporal.address;
-      temporalUiUrl = temporal.uiUrl;
+      temporalUiUrl ??= temporal.uiUrl;
     }
     const endpoints = { databaseUrl, temporalAddress };
     const services = await connect(config, endpoints);
     started.push(services.close);
     const worker = await runWorker(config, endpoints, services.sql);
     started.push(worker.stop);
-    const api = runApi(config, services);
+    const api = runApi({ ...config, TEMPORAL_UI_URL: temporalUiUrl }, services);
     started.push(api.stop);
     return { apiUrl: `http://localhost:${config.PORT}/api`, temporalUiUrl, databaseUrl, temporalAddress, stop };
   } catch (error) {

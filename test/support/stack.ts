@@ -24,6 +24,11 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
+/** Stops something a helper started once this file's tests are done. */
+export function onCleanup(cleanup: () => Promise<void>): void {
+  cleanups.push(cleanup);
+}
+
 /** A fresh database of this test file's own, cloned from the migrated template. */
 export async function testDatabase(): Promise<Sql & { url: string }> {
   const adminUrl = inject('databaseUrl');
@@ -91,6 +96,8 @@ export interface TestStack {
   temporal: Client;
   taskQueue: string;
   worker: TestWorker;
+  /** the HTTP app; `serveStack` puts it on a port */
+  app: ReturnType<typeof createApp>;
   api(method: string, path: string, options?: { json?: unknown; text?: string; body?: RequestInit['body']; headers?: Record<string, string>; token?: string | null }): Promise<ApiAnswer>;
 }
 
@@ -101,8 +108,20 @@ export async function testStack(options: { env?: Record<string, string>; maxBody
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, namespace: 'default' });
   const taskQueue = `test-${randomUUID()}`;
+  const app = createApp({
+    sql,
+    temporal,
+    logger: logger.child({}, { level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    apiTokens: [TEST_TOKEN],
+    taskQueue,
+    maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
+    maxImportBytes: options.maxImportBytes ?? 5 * 1024 * 1024,
+    temporalUiUrl: 'http://localhost:8233',
+    generationLanes: config.PROMO_GENERATE_LANES,
+  });
   const stack: TestStack = {
     sql,
+    app,
     databaseUrl: sql.url,
     temporal,
     taskQueue,
@@ -124,16 +143,6 @@ export async function testStack(options: { env?: Record<string, string>; maxBody
       return { status: response.status, headers: response.headers, text: responseText, body: isJson ? JSON.parse(responseText) : undefined };
     },
   };
-  const app = createApp({
-    sql,
-    temporal,
-    logger: logger.child({}, { level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    apiTokens: [TEST_TOKEN],
-    taskQueue,
-    maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
-    maxImportBytes: options.maxImportBytes ?? 5 * 1024 * 1024,
-    generationLanes: config.PROMO_GENERATE_LANES,
-  });
   cleanups.push(async () => {
     await stack.worker.stop();
     await connection.close();

@@ -1,0 +1,45 @@
+import { type Env, Hono } from 'hono';
+import { csrf } from 'hono/csrf';
+import { jsxRenderer } from 'hono/jsx-renderer';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppDeps } from '../api/router.js';
+import { requireCsrfToken } from './csrf.js';
+import { Layout } from './layout.js';
+import { sessions, type UiEnv } from './session.js';
+
+/** The base of every page router: nothing but the app's own scripts and styles, no framing, no unsafe cross-origin request. */
+export function uiRouter<E extends Env>(): Hono<E> {
+  const app = new Hono<E>();
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'self'"], baseUri: ["'none'"], formAction: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"] },
+      strictTransportSecurity: false, // the deployment's choice, not the app's
+    }),
+  );
+  // hosts, not origins: behind a TLS-terminating proxy the app sees http while the browser sends https
+  app.use('*', csrf({ origin: (origin, c) => URL.canParse(origin) && new URL(origin).host === new URL(c.req.url).host }));
+  return app;
+}
+
+/**
+ * The router of one section of pages behind sign-in. Mount it at the section's own prefix in
+ * routes.tsx, never at '/' (its middleware would then cover every path of the app). Without a
+ * session a request is sent to /signin; a request that may change something needs the CSRF token.
+ */
+export function pageRouter(deps: AppDeps): Hono<UiEnv> {
+  const app = uiRouter<UiEnv>();
+  const store = sessions(deps.apiTokens);
+  app.use('*', async (c, next) => {
+    const session = await store.read(c);
+    if (!session) {
+      const { pathname, search } = new URL(c.req.url);
+      return c.redirect(c.req.method === 'GET' ? `/signin?next=${encodeURIComponent(pathname + search)}` : '/signin', 302);
+    }
+    c.set('session', session);
+    await next();
+  });
+  app.use('*', jsxRenderer(({ children, title, active }) => <Layout title={title} active={active} temporalUiUrl={deps.temporalUiUrl}>{children}</Layout>));
+  app.use('*', requireCsrfToken);
+  return app;
+}

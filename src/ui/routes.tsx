@@ -1,0 +1,16 @@
+import { Hono } from 'hono';
+import type { AppDeps } from '../api/router.js';
+import { assetRoutes } from './assets.js';
+import { groupPages } from './pages/groups.js';
+import { signinRoutes, signoutRoutes } from './pages/signin.js';
+
+/** The operator pages, mounted at '/' next to /api; each section has its own prefix. */
+export function uiRoutes(deps: AppDeps) {
+  const ui = new Hono();
+  ui.route('/assets', assetRoutes());
+  ui.route('/signin', signinRoutes(deps));
+  ui.route('/signout', signoutRoutes(deps));
+  ui.route('/groups', groupPages(deps));
+  ui.get('/', (c) => c.redirect('/groups', 302));
+  return ui;
+}

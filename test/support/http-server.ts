@@ -1,0 +1,20 @@
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { freePort } from '../../src/local/ports.js';
+import { onCleanup, type TestStack } from './stack.js';
+
+/** The stack's app on a free port of 127.0.0.1, for a browser; its base URL. Stopped once the file's tests are done. */
+export async function serveStack(stack: TestStack): Promise<string> {
+  const port = await freePort();
+  const server = await new Promise<Server>((resolve) => {
+    const started = serve({ fetch: stack.app.fetch, port, hostname: '127.0.0.1' }, () => resolve(started as Server));
+  });
+  onCleanup(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  );
+  return `http://127.0.0.1:${port}`;
+}
