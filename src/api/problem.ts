@@ -27,18 +27,37 @@ export function problem(c: Context, status: ContentfulStatusCode, detail: string
   return c.body(JSON.stringify(body), status, { 'content-type': 'application/problem+json' });
 }
 
+export interface Refusal {
+  status: ContentfulStatusCode;
+  title: string;
+  detail: string;
+  errors?: FieldError[];
+}
+
+/** What a thrown error tells the client; anything unexpected is logged and becomes a 500. */
+export function refusalOf(error: Error, c: Context, logger: Logger): Refusal {
+  const refusal = (status: ContentfulStatusCode, detail: string, errors?: FieldError[]): Refusal => ({
+    status,
+    title: TITLES[status] ?? 'Error',
+    detail,
+    ...(errors && { errors }),
+  });
+  if (error instanceof ValidationError) return refusal(400, error.message, error.errors);
+  if (error instanceof NotFoundError) return refusal(404, error.message);
+  if (error instanceof ConflictError) return refusal(409, error.message);
+  if (error instanceof HTTPException) {
+    const status = error.status as ContentfulStatusCode;
+    return refusal(status, error.message || TITLES[status] || 'Request refused');
+  }
+  logger.error({ err: error, path: c.req.path }, 'unhandled error');
+  return refusal(500, 'The service failed to answer; the error has been logged.');
+}
+
 /** Maps what handlers throw onto the contract's problem answers. */
 export function errorHandler(logger: Logger) {
   return (error: Error, c: Context): Response => {
-    if (error instanceof ValidationError) return problem(c, 400, error.message, error.errors);
-    if (error instanceof NotFoundError) return problem(c, 404, error.message);
-    if (error instanceof ConflictError) return problem(c, 409, error.message);
-    if (error instanceof HTTPException) {
-      const status = error.status as ContentfulStatusCode;
-      return problem(c, status, error.message || TITLES[status] || 'Request refused');
-    }
-    logger.error({ err: error, path: c.req.path }, 'unhandled error');
-    return problem(c, 500, 'The service failed to answer; the error has been logged.');
+    const { status, detail, errors } = refusalOf(error, c, logger);
+    return problem(c, status, detail, errors);
   };
 }
 

@@ -2,6 +2,7 @@ import { type Env, Hono } from 'hono';
 import { csrf } from 'hono/csrf';
 import { jsxRenderer } from 'hono/jsx-renderer';
 import { secureHeaders } from 'hono/secure-headers';
+import { refusalOf } from '../api/problem.js';
 import type { AppDeps } from '../api/router.js';
 import { requireCsrfToken } from './csrf.js';
 import { Layout } from './layout.js';
@@ -41,5 +42,10 @@ export function pageRouter(deps: AppDeps): Hono<UiEnv> {
   });
   app.use('*', jsxRenderer(({ children, title, active }) => <Layout title={title} active={active} temporalUiUrl={deps.temporalUiUrl}>{children}</Layout>));
   app.use('*', requireCsrfToken);
+  app.onError((error, c) => {
+    const { status, title, detail } = refusalOf(error, c, deps.logger);
+    c.status(status);
+    return c.render(<p class="error" role="alert">{detail}</p>, { title });
+  });
   return app;
 }
