@@ -7,7 +7,7 @@ const LINES = Number(process.env.BENCH_IMPORT_LINES ?? 1_000_000);
 const LINES_PER_CHUNK = 4096;
 
 /** Unique codes in no particular order (a multiplicative hash in front), like real ones. */
-const code = (i: number) => `P${(Math.imul(i + 1, 2_654_435_761) >>> 0).toString(36).toUpperCase().padStart(7, '0')}-${i.toString(36).toUpperCase()}`;
+export const code = (i: number) => `P${(Math.imul(i + 1, 2_654_435_761) >>> 0).toString(36).toUpperCase().padStart(7, '0')}-${i.toString(36).toUpperCase()}`;
 /** Line i of the file: 1 % repeat an earlier line, 0.1 % are invalid, the rest are new codes. */
 const lineOf = (i: number) => (i % 100 === 99 ? code(i - 37) : i % 1000 === 500 ? `bad code ${i}` : code(i));
 const EXPECTED = { duplicates: Math.floor((LINES + 1) / 100), invalid: Math.floor((LINES + 499) / 1000) };

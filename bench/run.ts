@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>[]>> = {
   generate: async () => (await import('./generate.js')).run(),
   mailing: async () => (await import('./mailing.js')).run(),
   import: async () => (await import('./imports.js')).run(),
+  'import-memory': async () => (await import('./import-memory.js')).run(),
   segments: async () => (await import('./segments.js')).run(),
 };
 

@@ -14,6 +14,8 @@ export interface BenchContext {
   token: string;
   /** the same database the service uses, for baselines and seeding */
   sql: Sql;
+  databaseUrl: string;
+  temporalAddress: string;
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
@@ -43,7 +45,7 @@ export async function withBenchStack<T>(run: (context: BenchContext) => Promise<
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   };
   try {
-    return await run({ apiUrl: stack.apiUrl, token, sql, api });
+    return await run({ apiUrl: stack.apiUrl, token, sql, api, databaseUrl: stack.databaseUrl, temporalAddress: stack.temporalAddress });
   } finally {
     await sql.end();
     await stack.stop();
