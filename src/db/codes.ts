@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { InvalidLine, SortedLines } from '../domain/code.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
 import type { Sql } from './client.js';
 import { getGroup, lockGroup } from './groups.js';
@@ -34,6 +35,19 @@ export async function addCodes(sql: Sql, groupId: string, codes: readonly string
       on conflict (code) do nothing`;
     return result.count;
   });
+}
+
+/** What a paste did: `duplicates` counts repeats inside it and codes stored anywhere already. */
+export interface UploadReport {
+  added: number;
+  duplicates: number;
+  invalid: InvalidLine[];
+}
+
+/** Adds the valid codes of a sorted paste to a group. */
+export async function addPaste(sql: Sql, groupId: string, paste: SortedLines): Promise<UploadReport> {
+  const added = await addCodes(sql, groupId, paste.codes);
+  return { added, duplicates: paste.repeats + paste.codes.length - added, invalid: paste.invalid };
 }
 
 const codeCursor = z.tuple([z.enum(CODE_STATUSES), z.string().regex(/^\d+$/)]);

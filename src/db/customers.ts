@@ -32,6 +32,13 @@ export async function putCustomer(sql: Sql, id: string, attributes: Attributes):
   return toCustomer(row!);
 }
 
+/** A known customer; any other id is a NotFoundError. */
+export async function getCustomer(sql: Sql, id: string): Promise<Customer> {
+  const [row] = await sql<CustomerRow[]>`select id, attributes, created_at, updated_at from customer where id = ${id}`;
+  if (!row) throw new NotFoundError(`There is no customer with id ${id}.`);
+  return toCustomer(row);
+}
+
 /** Makes every id a known customer; given attributes are merged over the stored ones. */
 export async function mergeCustomers(tx: TransactionSql | Sql, customers: readonly { id: string; attributes?: Attributes | undefined }[]): Promise<void> {
   if (customers.length === 0) return;

@@ -1,5 +1,6 @@
+import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
-import { DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
 import type { Sql, TransactionSql } from './client.js';
 import { isUniqueViolation } from './errors.js';
 import { isId } from './ids.js';
@@ -57,14 +58,42 @@ export async function createGroup(sql: Sql, group: NewGroup): Promise<Group> {
   }
 }
 
-export async function listGroups(sql: Sql, options: { limit?: number; afterId?: string }): Promise<Page<Group>> {
-  const limit = options.limit ?? DEFAULT_PAGE_SIZE;
-  const rows = await sql<GroupRow[]>`
-    select ${sql.unsafe(COLUMNS)} from promo_group
-     where deleted_at is null ${options.afterId ? sql`and id > ${options.afterId}` : sql``}
-     order by id limit ${limit + 1}`;
-  return toPage(rows, limit, toGroup, (row) => row.id);
+export interface GroupListOptions {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+  /** creation order (the default), or by name, ascending or descending */
+  order?: 'created' | 'name' | '-name' | undefined;
+  /** only groups whose name contains this text, ignoring case */
+  nameContains?: string | undefined;
 }
+
+const ID_CURSOR = z.string().regex(/^\d+$/);
+const NAME_KEY_CURSOR = z.string();
+
+export async function listGroups(sql: Sql, options: GroupListOptions = {}): Promise<Page<Group>> {
+  const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+  const order = options.order ?? 'created';
+  const matching = options.nameContains ? sql`and name ilike ${`%${escapeLike(options.nameContains)}%`}` : sql``;
+  if (order === 'created') {
+    const afterId = decodeCursor(options.cursor, ID_CURSOR);
+    const rows = await sql<GroupRow[]>`
+      select ${sql.unsafe(COLUMNS)} from promo_group
+       where deleted_at is null ${matching} ${afterId ? sql`and id > ${afterId}` : sql``}
+       order by id limit ${limit + 1}`;
+    return toPage(rows, limit, toGroup, (row) => row.id);
+  }
+  // the key of the unique name index: it tells live groups apart, so it alone is the keyset position
+  const after = decodeCursor(options.cursor, NAME_KEY_CURSOR);
+  const beyond = after === undefined ? sql`` : order === 'name' ? sql`and lower(btrim(name)) > ${after}` : sql`and lower(btrim(name)) < ${after}`;
+  const rows = await sql<(GroupRow & { nameKey: string })[]>`
+    select ${sql.unsafe(COLUMNS)}, lower(btrim(name)) as name_key from promo_group
+     where deleted_at is null ${matching} ${beyond}
+     order by lower(btrim(name)) ${order === 'name' ? sql`asc` : sql`desc`} limit ${limit + 1}`;
+  return toPage(rows, limit, ({ nameKey: _nameKey, ...row }) => toGroup(row), (row) => row.nameKey);
+}
+
+/** `text` matched literally inside a LIKE pattern. */
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, '\\$&');
 
 export async function getGroup(sql: Sql, id: string): Promise<Group> {
   const rows = isId(id)

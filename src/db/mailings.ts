@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
@@ -118,30 +119,58 @@ export async function cancelDraft(sql: Sql, publicId: string): Promise<boolean> 
 }
 
 export async function getMailing(sql: Sql, publicId: string): Promise<Mailing> {
-  const mailing = await getMailingRecord(sql, publicId);
-  const [counts] = await sql<{ recipients: number; sent: number; failed: number; pending: number }[]>`
-    select count(*)::int as recipients,
-           (count(*) filter (where status = 'sent'))::int as sent,
-           (count(*) filter (where status = 'failed'))::int as failed,
-           (count(*) filter (where status = 'pending'))::int as pending
-      from mailing_recipient where mailing_id = ${mailing.id}`;
-  const codes = await sql<{ group: string; reserved: number; issued: number; released: number }[]>`
-    select g.name as group, count(*)::int as reserved,
-           (count(*) filter (where mc.state = 'issued'))::int as issued,
-           (count(*) filter (where mc.state = 'released'))::int as released
-      from mailing_code mc join promo_group g on g.id = mc.group_id
-     where mc.mailing_id = ${mailing.id} and mc.kind = 'initial'
-     group by g.id, g.name order by g.name`;
+  const [row] = await mailingSummaries(sql, sql`m.public_id = ${publicId}`, 1);
+  if (!row) throw new NotFoundError(`There is no mailing with id ${publicId}.`);
+  return toMailing(row);
+}
+
+/** Every mailing with its counters, newest first. */
+export async function listMailings(sql: Sql, options: { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<Mailing>> {
+  const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+  const beforeId = decodeCursor(options.cursor, z.string().regex(/^\d+$/));
+  const rows = await mailingSummaries(sql, beforeId ? sql`m.id < ${beforeId}` : sql`true`, limit + 1);
+  return toPage(rows, limit, toMailing, (row) => row.id);
+}
+
+type MailingSummaryRow = MailingRecord & Pick<Mailing, 'recipients' | 'sent' | 'failed' | 'pending' | 'codes'>;
+
+/** Mailings matching `condition`, newest first, with their recipients counted and their initial codes counted by group. */
+function mailingSummaries(sql: Sql, condition: postgres.Fragment, limit: number) {
+  return sql<MailingSummaryRow[]>`
+    select m.*, r.recipients, r.sent, r.failed, r.pending, k.codes
+      from mailing m
+      cross join lateral (
+        select count(*)::int as recipients,
+               (count(*) filter (where status = 'sent'))::int as sent,
+               (count(*) filter (where status = 'failed'))::int as failed,
+               (count(*) filter (where status = 'pending'))::int as pending
+          from mailing_recipient where mailing_id = m.id) r
+      cross join lateral (
+        select coalesce(json_agg(x order by x.group), '[]') as codes
+          from (select g.name as group, count(*)::int as reserved,
+                       (count(*) filter (where mc.state = 'issued'))::int as issued,
+                       (count(*) filter (where mc.state = 'released'))::int as released
+                  from mailing_code mc join promo_group g on g.id = mc.group_id
+                 where mc.mailing_id = m.id and mc.kind = 'initial'
+                 group by g.id, g.name) x) k
+     where ${condition}
+     order by m.id desc limit ${limit}`;
+}
+
+function toMailing(row: MailingSummaryRow): Mailing {
   return {
-    id: mailing.publicId,
-    name: mailing.name,
-    status: mailing.status,
-    ...counts!,
-    codes,
-    ...(mailing.errorCode !== null && { error: { code: mailing.errorCode, detail: mailing.errorDetail ?? '' } }),
-    workflowId: mailing.workflowId,
-    createdAt: mailing.createdAt.toISOString(),
-    finishedAt: mailing.finishedAt?.toISOString() ?? null,
+    id: row.publicId,
+    name: row.name,
+    status: row.status,
+    recipients: row.recipients,
+    sent: row.sent,
+    failed: row.failed,
+    pending: row.pending,
+    codes: row.codes,
+    ...(row.errorCode !== null && { error: { code: row.errorCode, detail: row.errorDetail ?? '' } }),
+    workflowId: row.workflowId,
+    createdAt: row.createdAt.toISOString(),
+    finishedAt: row.finishedAt?.toISOString() ?? null,
   };
 }
 

@@ -1,3 +1,5 @@
+import { ValidationError } from './errors.js';
+
 export const MAX_CODE_LENGTH = 64;
 export const MAX_PASTE_LINES = 100_000;
 
@@ -46,6 +48,16 @@ export function sortLines(lines: readonly string[]): SortedLines {
     else seen.add(value);
   });
   return { codes: [...seen], repeats, invalid };
+}
+
+/** A paste (at most MAX_PASTE_LINES lines, else a 400 on field `path`) sorted as sortLines does. */
+export function sortPaste(lines: readonly string[], path = 'codes'): SortedLines {
+  if (lines.length > MAX_PASTE_LINES) {
+    throw new ValidationError(`A paste takes at most ${MAX_PASTE_LINES} lines; import larger lists as a file.`, [
+      { path, message: `${lines.length} lines; the maximum is ${MAX_PASTE_LINES}` },
+    ]);
+  }
+  return sortLines(lines);
 }
 
 export function splitLines(text: string): string[] {

@@ -22,6 +22,11 @@ import { ValidationError } from './errors.js';
 
 export type ImportFormat = 'txt' | 'csv';
 
+/** How to read an uploaded file: a file of type text/csv or named *.csv is CSV, any other one code a line. */
+export function importFormatOf(mimeType: string, filename: string | undefined): ImportFormat {
+  return mimeType === 'text/csv' || (filename ?? '').toLowerCase().endsWith('.csv') ? 'csv' : 'txt';
+}
+
 /** A non-empty, trimmed value of the file and the line it starts on; `problem` when it cannot be a code. */
 export interface FileValue {
   line: number;

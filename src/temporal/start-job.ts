@@ -1,7 +1,13 @@
 import type { Client } from '@temporalio/client';
-import { finishJob, type JobRecord } from '../db/jobs.js';
-import type { Group } from '../db/groups.js';
 import type { Sql } from '../db/client.js';
+import { createGenerationJob, generationCapacity } from '../db/generation.js';
+import type { Group } from '../db/groups.js';
+import { stageImport } from '../db/imports.js';
+import { finishJob, type JobRecord } from '../db/jobs.js';
+import { ValidationError } from '../domain/errors.js';
+import type { ParsedFormat } from '../domain/format.js';
+import { requireValidFormat } from '../domain/format-field.js';
+import type { ImportFormat } from '../domain/import-file.js';
 import type { GenerateCodesWorkflow } from '../workflows/generate-codes.js';
 import { PromoGroup, PromoJobKind } from './search-attributes.js';
 
@@ -34,4 +40,46 @@ export async function startJobWorkflow(
     await finishJob(deps.sql, job.id, { status: 'failed', reason: `The job's workflow could not start: ${(error as Error).message}` });
     throw error;
   }
+}
+
+/**
+ * The parsed format of a generation of `quantity` codes from `source` (the given format or the
+ * group's), or a 400 on field `format` (none, or invalid) or `quantity` (more than it can still produce).
+ */
+export async function checkGeneration(sql: Sql, source: string | null, quantity: number): Promise<ParsedFormat> {
+  if (source === null) {
+    throw new ValidationError('The group has no format yet; give one.', [{ path: 'format', message: 'required: the group has no format' }]);
+  }
+  const format = requireValidFormat(source);
+  const capacity = await generationCapacity(sql, format);
+  if (quantity > capacity) {
+    throw new ValidationError(`The format can produce at most ${capacity} more new codes.`, [
+      { path: 'quantity', message: `at most ${capacity} more codes can be generated from ${source}` },
+    ]);
+  }
+  return format;
+}
+
+/** Records a generation job of a checked format (checkGeneration) into the group and starts its workflow. */
+export async function startGeneration(
+  deps: { sql: Sql; temporal: Client; taskQueue: string; generationLanes: number },
+  group: Group,
+  format: ParsedFormat,
+  quantity: number,
+): Promise<JobRecord> {
+  const { job, lanes } = await createGenerationJob(deps.sql, { groupId: group.id, requested: quantity, format, maxLanes: deps.generationLanes });
+  await startJobWorkflow(deps, job, group, `Generate ${quantity.toLocaleString('en')} codes of ${format.source} into "${group.name}"`, lanes);
+  return job;
+}
+
+/** Stages a file's lines as an import job into the group (streamed: see stageImport) and starts its workflow. */
+export async function startImport(
+  deps: { sql: Sql; temporal: Client; taskQueue: string },
+  group: Group,
+  format: ImportFormat,
+  chunks: AsyncIterable<Uint8Array>,
+): Promise<JobRecord> {
+  const job = await stageImport(deps.sql, group.id, format, chunks);
+  await startJobWorkflow(deps, job, group, `Import ${job.requested.toLocaleString('en')} lines (${format}) into "${group.name}"`);
+  return job;
 }

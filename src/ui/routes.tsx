@@ -1,7 +1,10 @@
 import { Hono } from 'hono';
 import type { AppDeps } from '../api/router.js';
 import { assetRoutes } from './assets.js';
+import { customerPages } from './pages/customers.js';
 import { groupPages } from './pages/groups.js';
+import { mailingPages } from './pages/mailings.js';
+import { segmentPages } from './pages/segments.js';
 import { signinRoutes, signoutRoutes } from './pages/signin.js';
 
 /** The operator pages, mounted at '/' next to /api; each section has its own prefix. */
@@ -11,6 +14,9 @@ export function uiRoutes(deps: AppDeps) {
   ui.route('/signin', signinRoutes(deps));
   ui.route('/signout', signoutRoutes(deps));
   ui.route('/groups', groupPages(deps));
+  ui.route('/mailings', mailingPages(deps));
+  ui.route('/customers', customerPages(deps));
+  ui.route('/segments', segmentPages(deps));
   ui.get('/', (c) => c.redirect('/groups', 302));
   return ui;
 }

@@ -1,26 +1,17 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, signIn } from '../support/browser.js';
-import { serveStack } from '../support/http-server.js';
-import { TEST_TOKEN, testStack, type TestStack } from '../support/stack.js';
+import { browserStack, type BrowserStack, screenshot } from '../support/browser.js';
+import { TEST_TOKEN, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
 let baseUrl: string;
 let browser: Browser;
+let signedInPage: BrowserStack['signedInPage'];
 beforeAll(async () => {
-  stack = await testStack();
-  baseUrl = await serveStack(stack);
-  browser = await launchBrowser();
+  ({ stack, baseUrl, browser, signedInPage } = await browserStack());
 });
 
 const XSS_NAME = '<script>alert(1)</script>';
-
-async function signedInPage(options: { viewport?: { width: number; height: number } } = {}): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  await signIn(page, baseUrl);
-  return { context, page };
-}
 
 async function sessionCookie(context: BrowserContext): Promise<string> {
   const cookie = (await context.cookies()).find((c) => c.name === 'promo_session');
@@ -98,7 +89,8 @@ describe('signed in', () => {
     const codes = Array.from({ length: 1500 }, (_, i) => `UI-${String(i).padStart(6, '0')}`);
     expect((await stack.api('POST', `/api/groups/${created.body.id}/codes`, { json: { codes } })).body.added).toBe(1500);
 
-    const { context, page } = await signedInPage();
+    const page = await signedInPage();
+    const context = page.context();
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
       void dialog.dismiss();
@@ -109,7 +101,7 @@ describe('signed in', () => {
     expect(html).not.toContain(XSS_NAME);
 
     const row = page.getByRole('row').filter({ hasText: XSS_NAME });
-    expect(await row.getByRole('cell').allTextContents()).toEqual([XSS_NAME, '1,500', '1,500', '0', '0']);
+    expect(await row.getByRole('cell').allTextContents()).toEqual([XSS_NAME, '1,500', '1,500', '0', '0', 'Edit Delete']);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Promo codes');
     expect(await page.getByRole('link', { name: 'Promo codes' }).getAttribute('aria-current')).toBe('page');
     expect(await page.getByRole('link', { name: /Temporal UI/ }).getAttribute('target')).toBe('_blank');
@@ -118,7 +110,7 @@ describe('signed in', () => {
   });
 
   it('sets a signed HttpOnly, SameSite=Strict cookie that is not the token', async () => {
-    const { context } = await signedInPage();
+    const context = (await signedInPage()).context();
     const cookies = await context.cookies();
     expect(cookies).toHaveLength(1);
     expect(cookies[0]).toMatchObject({ name: 'promo_session', httpOnly: true, sameSite: 'Strict', path: '/', secure: false });
@@ -131,7 +123,8 @@ describe('signed in', () => {
   });
 
   it('refuses a change without the CSRF token, or from another origin, and changes nothing', async () => {
-    const { context, page } = await signedInPage();
+    const page = await signedInPage();
+    const context = page.context();
     const cookie = await sessionCookie(context);
     const csrfToken = await page.locator('meta[name="csrf-token"]').getAttribute('content');
     expect(csrfToken).toBeTruthy();
@@ -158,7 +151,8 @@ describe('signed in', () => {
   });
 
   it("lets the pages' scripts call the API with the session, changes only with the CSRF header", async () => {
-    const { context, page } = await signedInPage();
+    const page = await signedInPage();
+    const context = page.context();
     const call = (path: string, init: string) => page.evaluate(`fetch('${path}', ${init}).then((answer) => answer.status)`);
     const groupBody = (name: string) => `{ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: '${name}' }) }`;
     expect(await call('/api/groups', '{}')).toBe(200);
@@ -171,7 +165,8 @@ describe('signed in', () => {
   });
 
   it('signs out with the button', async () => {
-    const { context, page } = await signedInPage();
+    const page = await signedInPage();
+    const context = page.context();
     await Promise.all([page.waitForURL(`${baseUrl}/signin`), page.getByRole('button', { name: 'Sign out' }).click()]);
     expect(await context.cookies()).toEqual([]);
     await page.goto(`${baseUrl}/groups`);
@@ -180,7 +175,8 @@ describe('signed in', () => {
   });
 
   it('keeps the whole menu visible at phone width (390 px)', async () => {
-    const { context, page } = await signedInPage({ viewport: { width: 390, height: 844 } });
+    const page = await signedInPage({ viewport: { width: 390, height: 844 } });
+    const context = page.context();
     for (const name of ['Promo codes', 'Mailings', 'Customers', 'Segments', /Temporal UI/]) {
       const box = await page.getByRole('link', { name }).boundingBox();
       expect(box, String(name)).not.toBeNull();

@@ -1,21 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectLifecycleInvariants } from '../support/invariants.js';
-import { eventually, testStack, type TestStack } from '../support/stack.js';
+import { eventually, groupWithCodes, numberedCodes, testStack, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
   stack = await testStack({ env: { PROMO_MAILING_BATCH_SIZE: '25' } });
 });
 
-async function groupWithCodes(name: string, count: number) {
-  const group = (await stack.api('POST', '/api/groups', { json: { name } })).body;
-  await stack.api('POST', `/api/groups/${group.id}/codes`, { json: { codes: Array.from({ length: count }, (_, i) => `${name}-${i}`) } });
-  return group as { id: string };
-}
-
 describe('direct issuance', () => {
   it('issues a new code, answers the same code for the same idempotency key, and 409 when none is left', async () => {
-    const group = await groupWithCodes('Direct', 2);
+    const group = await groupWithCodes(stack, 'Direct', numberedCodes('Direct', 2));
     const first = await stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'direct-1', idempotencyKey: 'order-1' } });
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ code: expect.stringMatching(/^Direct-/), kind: 'initial' });
@@ -32,7 +26,7 @@ describe('direct issuance', () => {
   });
 
   it('issues one code for one idempotency key even when the requests race', async () => {
-    const group = await groupWithCodes('RacingKey', 10);
+    const group = await groupWithCodes(stack, 'RacingKey', numberedCodes('RacingKey', 10));
     const answers = await Promise.all(
       Array.from({ length: 8 }, () => stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'racer', idempotencyKey: 'checkout-7' } })),
     );
@@ -43,7 +37,7 @@ describe('direct issuance', () => {
   });
 
   it('reissues the last code as a repeat, or null when the customer never got one', async () => {
-    const group = await groupWithCodes('Again', 3);
+    const group = await groupWithCodes(stack, 'Again', numberedCodes('Again', 3));
     expect((await stack.api('POST', `/api/groups/${group.id}/reissue`, { json: { customerId: 'again-1' } })).body).toEqual({ code: null, kind: 'repeat' });
     const { code } = (await stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'again-1' } })).body;
     expect((await stack.api('POST', `/api/groups/${group.id}/reissue`, { json: { customerId: 'again-1' } })).body).toEqual({ code, kind: 'repeat' });
@@ -56,7 +50,7 @@ describe('direct issuance', () => {
   });
 
   it('keeps the invariants while direct issues race a running mailing on one group', async () => {
-    const group = await groupWithCodes('Raced', 300);
+    const group = await groupWithCodes(stack, 'Raced', numberedCodes('Raced', 300));
     const mailing = (await stack.api('POST', '/api/mailings', {
       json: { name: 'Race', channel: { type: 'log' }, template: { body: '{{ client.promocode("Raced") }}' }, recipients: Array.from({ length: 150 }, (_, i) => ({ customerId: `raced-m-${i}` })) },
     })).body;
@@ -78,7 +72,7 @@ describe('direct issuance', () => {
 });
 
 describe('customers', () => {
-  it('upserts attributes and 404s an unknown customer history', async () => {
+  it('upserts attributes, reads them back, and 404s an unknown customer', async () => {
     const put = await stack.api('PUT', '/api/customers/cust-a', { json: { attributes: { first_name: 'A', tier: 'gold' } } });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ id: 'cust-a', attributes: { first_name: 'A', tier: 'gold' } });
@@ -86,6 +80,8 @@ describe('customers', () => {
     expect(replaced.body.attributes).toEqual({ tier: 'silver' });
     expect((await stack.api('GET', '/api/customers/cust-a/promocodes')).body).toEqual({ items: [] });
     expect((await stack.api('GET', '/api/customers/nobody/promocodes')).status).toBe(404);
+    expect((await stack.api('GET', '/api/customers/cust-a')).body).toEqual(replaced.body);
+    expect((await stack.api('GET', '/api/customers/nobody')).status).toBe(404);
     expect((await stack.api('PUT', '/api/customers/cust-a', { json: { attributes: 'x' } })).status).toBe(400);
   });
 });

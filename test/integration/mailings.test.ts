@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectLifecycleInvariants } from '../support/invariants.js';
 import { startSmtpReceiver } from '../support/smtp-receiver.js';
-import { eventually, testStack, type TestStack } from '../support/stack.js';
+import { eventually, groupWithCodes, numberedCodes, testStack, type TestStack } from '../support/stack.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 let stack: TestStack;
@@ -14,13 +14,6 @@ beforeAll(async () => {
   stack = await testStack({ env: { PROMO_MAILING_BATCH_SIZE: '7', PROMO_MAILING_PARALLELISM: '3', SMTP_URL: smtp.url } });
   webhook = await startWebhookReceiver();
 });
-
-async function groupWithCodes(name: string, count: number) {
-  const group = (await stack.api('POST', '/api/groups', { json: { name } })).body;
-  const codes = Array.from({ length: count }, (_, i) => `${name.replace(/\W/g, '').toUpperCase()}-${i}`);
-  expect((await stack.api('POST', `/api/groups/${group.id}/codes`, { json: { codes } })).body.added).toBe(count);
-  return group as { id: string; name: string };
-}
 
 const recipients = (prefix: string, n: number, extra: (i: number) => Record<string, unknown> = () => ({})) =>
   Array.from({ length: n }, (_, i) => ({ customerId: `${prefix}-${i}`, attributes: { first_name: `Name${i}` }, ...extra(i) }));
@@ -56,7 +49,7 @@ async function loggedMessages(mailingId: string) {
 
 describe('a mailing on the log channel', () => {
   it('blocks, sends, issues one code per recipient, records history, and repeats the last code later', async () => {
-    const group = await groupWithCodes('Spring', 30);
+    const group = await groupWithCodes(stack, 'Spring', numberedCodes('SPRING', 30));
     const first = await startMailing({
       name: 'Spring launch',
       template: { subject: 'Hi {{ client.first_name }}', body: 'Code {{ client.promocode("Spring") }} / again {{ client.promocode(" spring ") }} / last {{ client.last_promocode("Spring") }}.' },
@@ -99,7 +92,7 @@ describe('a mailing on the log channel', () => {
   });
 
   it('releases reserved codes a message did not use (a branch that did not render)', async () => {
-    await groupWithCodes('Branchy', 10);
+    await groupWithCodes(stack, 'Branchy', numberedCodes('BRANCHY', 10));
     const mailing = await startMailing({
       template: { body: '{% if client.vip %}VIP code {{ client.promocode("Branchy") }}{% else %}Hello{% endif %}' },
       recipients: recipients('branch', 6, (i) => ({ attributes: { vip: i % 2 === 0 } })),
@@ -109,7 +102,7 @@ describe('a mailing on the log channel', () => {
   });
 
   it('fails with unknown_group, sending nothing and blocking nothing', async () => {
-    const group = await groupWithCodes('Known', 5);
+    const group = await groupWithCodes(stack, 'Known', numberedCodes('KNOWN', 5));
     const mailing = await startMailing({ template: { body: '{{ client.promocode("Known") }} {{ client.last_promocode("Nope") }}' }, recipients: recipients('unknown', 3) });
     const done = await ended(mailing.id);
     expect(done).toMatchObject({ status: 'failed', sent: 0, pending: 3, error: { code: 'unknown_group', detail: expect.stringContaining('"Nope"') } });
@@ -118,8 +111,8 @@ describe('a mailing on the log channel', () => {
   });
 
   it('fails with insufficient_codes naming group, needed and available, and blocks nothing', async () => {
-    const plenty = await groupWithCodes('Plenty', 10);
-    const scarce = await groupWithCodes('Scarce', 2);
+    const plenty = await groupWithCodes(stack, 'Plenty', numberedCodes('PLENTY', 10));
+    const scarce = await groupWithCodes(stack, 'Scarce', numberedCodes('SCARCE', 2));
     const mailing = await startMailing({ template: { body: '{{ client.promocode("Plenty") }} {{ client.promocode("Scarce") }}' }, recipients: recipients('short', 3) });
     const done = await ended(mailing.id);
     expect(done).toMatchObject({ status: 'failed', sent: 0, codes: [], error: { code: 'insufficient_codes' } });
@@ -129,7 +122,7 @@ describe('a mailing on the log channel', () => {
   });
 
   it('lets exactly one of two concurrent mailings have a group that fits only one', async () => {
-    await groupWithCodes('Contested', 15);
+    await groupWithCodes(stack, 'Contested', numberedCodes('CONTESTED', 15));
     const template = { body: '{{ client.promocode("Contested") }}' };
     const [a, b] = await Promise.all([
       startMailing({ template, recipients: recipients('race-a', 10) }),
@@ -142,7 +135,7 @@ describe('a mailing on the log channel', () => {
   });
 
   it('starts once for one id, however often it is posted', async () => {
-    await groupWithCodes('Idem', 5);
+    await groupWithCodes(stack, 'Idem', numberedCodes('IDEM', 5));
     const body = { id: 'campaign-2026-11-idem', template: { body: '{{ client.promocode("Idem") }}' }, recipients: recipients('idem', 3) };
     const answers = await Promise.all([startMailing(body), startMailing(body), startMailing(body)]);
     expect(new Set(answers.map((m) => m.id))).toEqual(new Set(['campaign-2026-11-idem']));
@@ -154,7 +147,7 @@ describe('a mailing on the log channel', () => {
 
 describe('drafts fed with NDJSON', () => {
   it('adds recipients line by line, reports bad lines, then starts', async () => {
-    await groupWithCodes('Drafted', 10);
+    await groupWithCodes(stack, 'Drafted', numberedCodes('DRAFTED', 10));
     const draft = await startMailing({ template: { body: 'Hi {{ client.first_name }} {{ client.promocode("Drafted") }}' } });
     expect((await stack.api('GET', `/api/mailings/${draft.id}`)).body).toMatchObject({ status: 'draft', recipients: 0 });
     const ndjson = [
@@ -192,7 +185,7 @@ describe('drafts fed with NDJSON', () => {
 
 describe('the webhook channel', () => {
   it('issues the codes of delivered messages, releases those of 4xx failures, retries 5xx once per key', async () => {
-    const group = await groupWithCodes('Hooked', 20);
+    const group = await groupWithCodes(stack, 'Hooked', numberedCodes('HOOKED', 20));
     webhook.behave((message, attempt) => {
       if (message.customerId.endsWith('-1') || message.customerId.endsWith('-4')) return 422;
       if (message.customerId.endsWith('-2') && attempt === 1) return 503;
@@ -215,7 +208,7 @@ describe('the webhook channel', () => {
   });
 
   it('on cancel stops sending, keeps what was delivered, and releases the rest', async () => {
-    const group = await groupWithCodes('Slow', 100);
+    const group = await groupWithCodes(stack, 'Slow', numberedCodes('SLOW', 100));
     webhook.behave(async () => {
       await new Promise((resolve) => setTimeout(resolve, 150));
       return 200;
@@ -236,7 +229,7 @@ describe('the webhook channel', () => {
 
 describe('the smtp channel', () => {
   it('mails each recipient with an address through the SMTP server; one without an address fails', async () => {
-    await groupWithCodes('Mailed', 5);
+    await groupWithCodes(stack, 'Mailed', numberedCodes('MAILED', 5));
     const mailing = await startMailing({
       channel: { type: 'smtp', from: 'promo@example.com' },
       template: { subject: 'Your code, {{ client.first_name }}', body: 'Code: {{ client.promocode("Mailed") }}' },
@@ -276,5 +269,29 @@ describe('templates', () => {
     expect((await post({ ...base, recipients: [{ customerId: '' }] })).body.errors[0].path).toBe('recipients.0.customerId');
     expect((await post({ ...base, id: 'has space' })).body.errors[0].path).toBe('id');
     expect((await stack.api('GET', '/api/mailings/nope')).status).toBe(404);
+  });
+});
+
+describe('the list of mailings', () => {
+  it('lists every mailing with its counters, newest first, a page at a time', async () => {
+    const ids: string[] = [];
+    for (const name of ['List A', 'List B', 'List C']) {
+      ids.push((await stack.api('POST', '/api/mailings', { json: { name, channel: { type: 'log' }, template: { body: 'x' } } })).body.id);
+    }
+    const first = (await stack.api('GET', '/api/mailings?limit=2')).body;
+    expect(first.items.map((m: { name: string }) => m.name)).toEqual(['List C', 'List B']);
+    expect(first.items[0]).toEqual((await stack.api('GET', `/api/mailings/${ids[2]}`)).body);
+    expect((await stack.api('GET', `/api/mailings?limit=2&cursor=${first.nextCursor}`)).body.items[0].name).toBe('List A');
+
+    const seen: { id: string }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = (await stack.api('GET', `/api/mailings?limit=3${cursor ? `&cursor=${cursor}` : ''}`)).body;
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    const newestFirst = await stack.sql<{ publicId: string }[]>`select public_id from mailing order by id desc`;
+    expect(seen.map((m) => m.id)).toEqual(newestFirst.map((m) => m.publicId));
+    expect((await stack.api('GET', '/api/mailings?cursor=bad')).status).toBe(400);
   });
 });

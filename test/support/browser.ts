@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { onCleanup, TEST_TOKEN } from './stack.js';
+import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import { serveStack } from './http-server.js';
+import { onCleanup, TEST_TOKEN, testStack, type TestStack } from './stack.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
@@ -29,4 +30,38 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: `${SCREENSHOTS}${name}.png` });
   if (viewport) await page.setViewportSize(viewport);
+}
+
+/** How wide the page lays out at phone width (390 px); wider than 390 means it scrolls sideways. */
+export async function widthAtPhoneSize(page: Page): Promise<number> {
+  const viewport = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
+  if (viewport) await page.setViewportSize(viewport);
+  return width;
+}
+
+export interface BrowserStack {
+  stack: TestStack;
+  baseUrl: string;
+  browser: Browser;
+  /** A page signed in, in a browser context of its own (downloads accepted). */
+  signedInPage(options?: BrowserContextOptions): Promise<Page>;
+}
+
+/** A test stack served over HTTP and a browser to drive its pages. */
+export async function browserStack(options: Parameters<typeof testStack>[0] = {}): Promise<BrowserStack> {
+  const stack = await testStack(options);
+  const baseUrl = await serveStack(stack);
+  const browser = await launchBrowser();
+  return {
+    stack,
+    baseUrl,
+    browser,
+    signedInPage: async (contextOptions = {}) => {
+      const page = await (await browser.newContext({ acceptDownloads: true, ...contextOptions })).newPage();
+      await signIn(page, baseUrl);
+      return page;
+    },
+  };
 }

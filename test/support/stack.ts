@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, inject } from 'vitest';
+import { afterAll, expect, inject } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/client.js';
@@ -200,4 +200,16 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** `PREFIX-0`, `PREFIX-1`, … (numbers padded to `pad` digits). */
+export const numberedCodes = (prefix: string, count: number, pad = 0) =>
+  Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(pad, '0')}`);
+
+/** A group made through the API, filled with `codes` (all of them new). */
+export async function groupWithCodes(stack: TestStack, name: string, codes: string[] = [], extra: Record<string, unknown> = {}): Promise<{ id: string; name: string }> {
+  const created = await stack.api('POST', '/api/groups', { json: { name, ...extra } });
+  expect(created.status, created.text).toBe(201);
+  if (codes.length > 0) expect((await stack.api('POST', `/api/groups/${created.body.id}/codes`, { json: { codes } })).body.added).toBe(codes.length);
+  return created.body;
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { customerPromocodes, putCustomer } from '../../db/customers.js';
+import { customerPromocodes, getCustomer, putCustomer } from '../../db/customers.js';
 import { issueCode, reissueCode } from '../../db/issuance.js';
 import { type AppDeps, newRouter } from '../router.js';
 import { errorResponses, IdParams, jsonBody, jsonResponse, security } from '../schemas/common.js';
@@ -23,7 +23,8 @@ const IssuedCodeSchema = z
   })
   .openapi('IssuedCode');
 
-const customerId = z.string().trim().min(1).max(200);
+/** A customer id as callers give it (the pages' customer search takes the same). */
+export const customerId = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
 export function customerRoutes({ sql }: AppDeps) {
   const app = newRouter();
@@ -33,6 +34,12 @@ export function customerRoutes({ sql }: AppDeps) {
       request: { params: CustomerIdParams, body: jsonBody(z.object({ attributes: z.record(z.string(), z.unknown()) }).strict()) },
       responses: { 200: jsonResponse('The customer', CustomerSchema), ...errorResponses } }),
     async (c) => c.json(await putCustomer(sql, c.req.valid('param').id, c.req.valid('json').attributes), 200),
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/customers/{id}', tags: ['Customers'], security, request: { params: CustomerIdParams },
+      responses: { 200: jsonResponse('The customer', CustomerSchema), ...errorResponses } }),
+    async (c) => c.json(await getCustomer(sql, c.req.valid('param').id), 200),
   );
 
   app.openapi(

@@ -1,11 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { addCodes, allCodes, listCodes } from '../../db/codes.js';
+import { addPaste, listCodes } from '../../db/codes.js';
 import { createGroup, deleteGroup, getGroup, listGroups, updateGroup } from '../../db/groups.js';
-import { MAX_PASTE_LINES, sortLines, splitLines } from '../../domain/code.js';
+import { MAX_PASTE_LINES, sortPaste, splitLines } from '../../domain/code.js';
 import { ValidationError } from '../../domain/errors.js';
 import { requireValidFormat } from '../../domain/format-field.js';
-import { decodeCursor } from '../../domain/pagination.js';
-import { csvDownload } from '../csv.js';
+import { codesCsv } from '../codes-csv.js';
 import { type AppDeps, newRouter } from '../router.js';
 import { errorResponses, IdParams, jsonBody, jsonResponse, pageOf, PageQuery, security } from '../schemas/common.js';
 import {
@@ -28,8 +27,7 @@ export function groupRoutes({ sql }: AppDeps) {
       responses: { 200: jsonResponse('Groups with their counters', pageOf(GroupSchema)), ...errorResponses } }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const afterId = decodeCursor(cursor, z.string().regex(/^\d+$/));
-      return c.json(await listGroups(sql, { limit, afterId }), 200);
+      return c.json(await listGroups(sql, { limit, cursor }), 200);
     },
   );
 
@@ -82,14 +80,7 @@ export function groupRoutes({ sql }: AppDeps) {
       // the JSON validator runs only for JSON bodies and leaves {} otherwise
       const lines = isText ? splitLines(await c.req.text()) : (c.req.valid('json') as { codes?: string[] }).codes;
       if (!lines) throw new ValidationError('Send { "codes": [...] } as JSON or the codes as text/plain.', [{ path: 'codes', message: 'required' }]);
-      if (lines.length > MAX_PASTE_LINES) {
-        throw new ValidationError(`A paste takes at most ${MAX_PASTE_LINES} lines; import larger lists as a file.`, [
-          { path: 'codes', message: `${lines.length} lines; the maximum is ${MAX_PASTE_LINES}` },
-        ]);
-      }
-      const { codes, repeats, invalid } = sortLines(lines);
-      const added = await addCodes(sql, c.req.valid('param').id, codes);
-      return c.json({ added, duplicates: repeats + codes.length - added, invalid }, 200);
+      return c.json(await addPaste(sql, c.req.valid('param').id, sortPaste(lines)), 200);
     },
   );
 
@@ -108,12 +99,7 @@ export function groupRoutes({ sql }: AppDeps) {
       const { id } = c.req.valid('param');
       const { status, limit, cursor } = c.req.valid('query');
       if (!c.req.header('accept')?.includes('text/csv')) return c.json(await listCodes(sql, id, { status, limit, cursor }), 200);
-      return csvDownload(c, `group-${id}-codes.csv`, ['code', 'status', 'customerId', 'issuedAt'], allCodes(sql, id, status), (code) => [
-        code.code,
-        code.status,
-        code.customerId,
-        code.issuedAt,
-      ]);
+      return codesCsv(c, sql, id, status);
     },
   );
 

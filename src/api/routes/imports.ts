@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { getGroup } from '../../db/groups.js';
-import { importRejects, stageImport } from '../../db/imports.js';
+import { importRejects } from '../../db/imports.js';
 import { publicJob } from '../../db/jobs.js';
-import type { ImportFormat } from '../../domain/import-file.js';
-import { startJobWorkflow } from '../../temporal/start-job.js';
+import { type ImportFormat, importFormatOf } from '../../domain/import-file.js';
+import { startImport } from '../../temporal/start-job.js';
 import { csvDownload } from '../csv.js';
 import { multipartFile } from '../multipart-file.js';
 import { type AppDeps, newRouter } from '../router.js';
@@ -50,9 +50,8 @@ export function importRoutes(deps: AppDeps) {
       const group = await getGroup(sql, c.req.valid('param').id);
       if (Number(c.req.header('content-length') ?? 0) > maxImportBytes) throw tooLarge(maxImportBytes);
       const { format, chunks } = await upload(c.req.raw, maxImportBytes);
-      const job = await stageImport(sql, group.id, format, chunks);
+      const job = await startImport(deps, group, format, chunks);
       c.header('connection', undefined);
-      await startJobWorkflow(deps, job, group, `Import ${job.requested.toLocaleString('en')} lines (${format}) into "${group.name}"`);
       return c.json(publicJob(job), 202);
     },
   );
@@ -81,8 +80,7 @@ async function upload(request: Request, maxBytes: number): Promise<{ format: Imp
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   if (type === 'multipart/form-data') {
     const file = await multipartFile(request.body, contentType, 'file', maxBytes, () => tooLarge(maxBytes));
-    const csv = file.mimeType === 'text/csv' || (file.filename ?? '').toLowerCase().endsWith('.csv');
-    return { format: csv ? 'csv' : 'txt', chunks: file.chunks };
+    return { format: importFormatOf(file.mimeType, file.filename), chunks: file.chunks };
   }
   const format = RAW_FORMATS[type];
   if (!format) throw new HTTPException(415, { message: `Send the file as text/plain (one code a line), text/csv (with a code column) or multipart/form-data, not ${type}.` });

@@ -1,11 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createGenerationJob, generationCapacity } from '../../db/generation.js';
 import { getGroup, updateGroup } from '../../db/groups.js';
 import { getJob, listJobs, publicJob } from '../../db/jobs.js';
-import { ConflictError, ValidationError } from '../../domain/errors.js';
-import { requireValidFormat } from '../../domain/format-field.js';
+import { ConflictError } from '../../domain/errors.js';
 import { decodeCursor } from '../../domain/pagination.js';
-import { startJobWorkflow } from '../../temporal/start-job.js';
+import { checkGeneration, startGeneration } from '../../temporal/start-job.js';
 import { type AppDeps, newRouter } from '../router.js';
 import { errorResponses, IdParams, jsonBody, jsonResponse, pageOf, security } from '../schemas/common.js';
 import { GenerationBody, JobListQuery, JobSchema } from '../schemas/jobs.js';
@@ -24,21 +22,9 @@ export function jobRoutes(deps: AppDeps) {
     async (c) => {
       const { quantity, format: given } = c.req.valid('json');
       let group = await getGroup(sql, c.req.valid('param').id);
-      const source = given ?? group.format;
-      if (source === null) {
-        throw new ValidationError('The group has no format yet; give one.', [{ path: 'format', message: 'required: the group has no format' }]);
-      }
-      const format = requireValidFormat(source);
-      const capacity = await generationCapacity(sql, format);
-      if (quantity > capacity) {
-        throw new ValidationError(`The format can produce at most ${capacity} more new codes.`, [
-          { path: 'quantity', message: `at most ${capacity} more codes can be generated from ${source}` },
-        ]);
-      }
+      const format = await checkGeneration(sql, given ?? group.format, quantity);
       if (given !== undefined && given !== group.format) group = await updateGroup(sql, group.id, { format: given });
-      const { job, lanes } = await createGenerationJob(sql, { groupId: group.id, requested: quantity, format, maxLanes: deps.generationLanes });
-      await startJobWorkflow(deps, job, group, `Generate ${quantity.toLocaleString('en')} codes of ${source} into "${group.name}"`, lanes);
-      return c.json(publicJob(job), 202);
+      return c.json(publicJob(await startGeneration(deps, group, format, quantity)), 202);
     },
   );
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import { addRecipients, cancelDraft, createMailing, getMailing, getMailingRecord, listRecipients, lockDraft, markStarted, type NewRecipient } from '../../db/mailings.js';
-import { ConflictError } from '../../domain/errors.js';
+import { addRecipients, createMailing, getMailing, getMailingRecord, listMailings, listRecipients, lockDraft, markStarted, type NewRecipient } from '../../db/mailings.js';
 import { checkTemplate, compileTemplate } from '../../domain/template.js';
+import { cancelMailing } from '../../temporal/cancel-mailing.js';
 import { ensureMailingWorkflow } from '../../temporal/start-mailing.js';
 import { type AppDeps, newRouter } from '../router.js';
-import { errorResponses, IdParams, jsonBody, jsonResponse, pageOf, security } from '../schemas/common.js';
+import { errorResponses, IdParams, jsonBody, jsonResponse, PageQuery, pageOf, security } from '../schemas/common.js';
 import {
   MailingRequestSchema,
   MailingSchema,
@@ -22,7 +22,7 @@ const tags = ['Mailings'];
 const RECIPIENT_CHUNK = 5000;
 
 export function mailingRoutes(deps: AppDeps) {
-  const { sql, temporal } = deps;
+  const { sql } = deps;
   const app = newRouter();
 
   app.openapi(
@@ -85,6 +85,12 @@ export function mailingRoutes(deps: AppDeps) {
   );
 
   app.openapi(
+    createRoute({ method: 'get', path: '/mailings', tags, security, description: 'Every mailing with its counters, newest first.', request: { query: PageQuery },
+      responses: { 200: jsonResponse('Mailings', pageOf(MailingSchema)), ...errorResponses } }),
+    async (c) => c.json(await listMailings(sql, c.req.valid('query')), 200),
+  );
+
+  app.openapi(
     createRoute({ method: 'get', path: '/mailings/{id}', tags, security, request: { params: IdParams },
       responses: { 200: jsonResponse('The mailing with its counters', MailingSchema), ...errorResponses } }),
     async (c) => c.json(await getMailing(sql, c.req.valid('param').id), 200),
@@ -103,11 +109,9 @@ export function mailingRoutes(deps: AppDeps) {
       description: 'Stops sending; every code the mailing still blocks returns to active.',
       responses: { 202: jsonResponse('The mailing', MailingSchema), ...errorResponses } }),
     async (c) => {
-      const mailing = await getMailingRecord(sql, c.req.valid('param').id);
-      if (mailing.status === 'draft') await cancelDraft(sql, mailing.publicId);
-      else if (mailing.status === 'reserving' || mailing.status === 'sending') await temporal.workflow.getHandle(mailing.workflowId).cancel();
-      else throw new ConflictError(`Mailing ${mailing.publicId} is ${mailing.status} already.`);
-      return c.json(await getMailing(sql, mailing.publicId), 202);
+      const publicId = c.req.valid('param').id;
+      await cancelMailing(deps, publicId);
+      return c.json(await getMailing(sql, publicId), 202);
     },
   );
 

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import type { Group } from '../../../db/groups.js';
+import type { Page } from '../../../domain/pagination.js';
+import { Field } from '../../components/field.js';
+import { Pager } from '../../components/pager.js';
+import { formatNumber } from '../../format.js';
+import { CreateDialog } from './create.js';
+import { DeleteDialog } from './delete.js';
+import { withQuery } from './href.js';
+import { Scripts } from './scripts.js';
+
+/** /groups?q=&sort=&cursor=: a name search, the order (creation by default) and the page. */
+export const ListQuery = z.object({
+  q: z.string().trim().max(200).optional().catch(undefined),
+  sort: z.enum(['name', '-name']).optional().catch(undefined),
+  cursor: z.string().min(1).optional().catch(undefined),
+  /** the name of a group just deleted, for the notice */
+  deleted: z.string().optional().catch(undefined),
+});
+export type ListQuery = z.output<typeof ListQuery>;
+
+export function GroupListPage({ page, query }: { page: Page<Group>; query: ListQuery }) {
+  const here = (params: Partial<ListQuery>) => withQuery('/groups', { q: query.q, sort: query.sort, ...params });
+  return (
+    <>
+      {query.deleted !== undefined && (
+        <p class="notice" role="status">
+          The group “{query.deleted}” was deleted.
+        </p>
+      )}
+      <div class="toolbar">
+        <form method="get" action="/groups" role="search" class="search">
+          <Field name="q" label="Search by name" type="search" value={query.q} />
+          {query.sort && <input type="hidden" name="sort" value={query.sort} />}
+          <button type="submit" class="secondary">
+            Search
+          </button>
+        </form>
+        <a class="button" href="/groups/new" data-dialog="create-group">
+          Create new group
+        </a>
+      </div>
+      {page.items.length === 0 ? (
+        <p>{query.q ? `No group's name contains “${query.q}”.` : 'No groups yet.'}</p>
+      ) : (
+        <GroupTable groups={page.items} query={query} sortHref={here({ sort: query.sort === 'name' ? '-name' : 'name' })} />
+      )}
+      <Pager path={here({})} cursor={query.cursor} nextCursor={page.nextCursor} label="Pages of groups" />
+      <CreateDialog />
+      <DeleteDialog />
+      <Scripts names={['group-dialogs', 'format-builder', 'format-check', 'group-import']} />
+    </>
+  );
+}
+
+function GroupTable({ groups, query, sortHref }: { groups: Group[]; query: ListQuery; sortHref: string }) {
+  const sorted = query.sort === 'name' ? 'ascending' : query.sort === '-name' ? 'descending' : undefined;
+  return (
+    <div class="table-wrap">
+      <table class="groups">
+        <thead>
+          <tr>
+            <th scope="col" aria-sort={sorted}>
+              <a href={sortHref}>
+                Name
+                <span aria-hidden="true">{sorted === 'ascending' ? ' ↑' : sorted === 'descending' ? ' ↓' : ' ↕'}</span>
+              </a>
+            </th>
+            <th scope="col" class="num">Total</th>
+            <th scope="col" class="num">Active</th>
+            <th scope="col" class="num">Blocked</th>
+            <th scope="col" class="num">Issued</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {groups.map((group) => (
+            <tr>
+              <td>
+                <a href={`/groups/${group.id}`}>{group.name}</a>
+              </td>
+              <td class="num">{formatNumber(group.total)}</td>
+              <td class="num">{formatNumber(group.active)}</td>
+              <td class="num">{formatNumber(group.blocked)}</td>
+              <td class="num">{formatNumber(group.issued)}</td>
+              <td class="row-actions">
+                <a href={`/groups/${group.id}`} aria-label={`Edit ${group.name}`}>
+                  Edit
+                </a>{' '}
+                <a href={`/groups/${group.id}/delete`} aria-label={`Delete ${group.name}`} data-dialog="delete-group" data-name={group.name}>
+                  Delete
+                </a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,66 @@
+import type { AppDeps } from '../../api/router.js';
+import { listGroups } from '../../db/groups.js';
+import { MAX_PAGE_SIZE } from '../../domain/pagination.js';
+import { GroupNode, IssuedCountNode, IssuedFromGroupNode } from '../components/segment-nodes.js';
+import { pageRouter } from '../router.js';
+
+/** How many of the matching customers the page lists. */
+const SHOWN_CUSTOMERS = 50;
+
+/**
+ * /segments: the segment builder. The server renders a first condition and the templates of
+ * every kind of node with the groups to choose from; /assets/segments.js builds the filter from
+ * them and asks POST /api/segments/query.
+ */
+export function segmentPages(deps: AppDeps) {
+  const app = pageRouter(deps);
+  app.get('/', async (c) => {
+    const { items } = await listGroups(deps.sql, { limit: MAX_PAGE_SIZE, order: 'name' });
+    const groups = items.map((group) => group.name);
+    return c.render(
+      <>
+        <p class="hint">
+          Pick customers by their promo code history: add conditions, combine them with AND or OR in groups, and turn any of them into its
+          opposite with NOT. Times are in your browser’s time zone.
+        </p>
+        <div class="segment-page">
+          <form id="segment-builder" data-limit={SHOWN_CUSTOMERS} novalidate>
+            <GroupNode root>
+              <li>
+                <IssuedCountNode groups={groups} />
+              </li>
+            </GroupNode>
+            <div class="actions">
+              <button type="submit">Count customers</button>
+              <p class="field-error" data-request-error hidden />
+            </div>
+          </form>
+          <div>
+            <section aria-labelledby="segment-result-title">
+              <h2 id="segment-result-title">Matching customers</h2>
+              <div id="segment-result" aria-live="polite">
+                <p class="hint">Press “Count customers” to see how many match.</p>
+              </div>
+            </section>
+            <details class="segment-json" open>
+              <summary>The filter, as POST /api/segments/query takes it</summary>
+              <pre id="segment-json" />
+            </details>
+          </div>
+        </div>
+        <template id="segment-node-group">
+          <GroupNode />
+        </template>
+        <template id="segment-node-issuedCount">
+          <IssuedCountNode groups={groups} />
+        </template>
+        <template id="segment-node-issuedFromGroup">
+          <IssuedFromGroupNode groups={groups} />
+        </template>
+        <script src="/assets/segments.js" defer />
+      </>,
+      { title: 'Segments', active: 'segments' },
+    );
+  });
+  return app;
+}
