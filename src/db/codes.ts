@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { InvalidLine, SortedLines } from '../domain/code.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
-import type { Sql } from './client.js';
+import type { Sql, TransactionSql } from './client.js';
+import { copyField, copyFrom } from './copy.js';
+import { isUniqueViolation } from './errors.js';
 import { getGroup, lockGroup } from './groups.js';
 
 export const CODE_STATUSES = ['active', 'blocked', 'issued'] as const;
@@ -48,6 +50,46 @@ export interface UploadReport {
 export async function addPaste(sql: Sql, groupId: string, paste: SortedLines): Promise<UploadReport> {
   const added = await addCodes(sql, groupId, paste.codes);
   return { added, duplicates: paste.repeats + paste.codes.length - added, invalid: paste.invalid };
+}
+
+/** The group new codes go to, and the job that adds them. */
+export interface CodeOwner {
+  groupId: string;
+  jobId: string;
+}
+
+const CODE_KEY = 'promo_code_code_key';
+
+/**
+ * Adds those of the distinct `codes` that are stored nowhere and returns how many. With `copy`,
+ * first as one COPY, which fails as a whole on the first code stored already: then, from a
+ * savepoint, the way that skips stored codes one by one.
+ */
+export async function insertNewCodes(tx: TransactionSql, owner: CodeOwner, codes: readonly string[], copy: boolean): Promise<number> {
+  if (codes.length === 0) return 0;
+  if (copy) {
+    try {
+      await tx.savepoint((sp) => copyFrom(sp`copy promo_code (group_id, code, job_id) from stdin`, copyRows(owner, codes)));
+      return codes.length;
+    } catch (error) {
+      if (!isUniqueViolation(error, CODE_KEY)) throw error;
+    }
+  }
+  const result = await tx`
+    insert into promo_code (group_id, code, job_id)
+    select ${owner.groupId}, code, ${owner.jobId} from unnest(${codes as string[]}::text[]) as code
+    on conflict (code) do nothing`;
+  return result.count;
+}
+
+const COPY_CHUNK = 5000;
+
+function* copyRows(owner: CodeOwner, codes: readonly string[]): Generator<string> {
+  for (let start = 0; start < codes.length; start += COPY_CHUNK) {
+    let text = '';
+    for (const code of codes.slice(start, start + COPY_CHUNK)) text += `${owner.groupId}\t${copyField(code)}\t${owner.jobId}\n`;
+    yield text;
+  }
 }
 
 const codeCursor = z.tuple([z.enum(CODE_STATUSES), z.string().regex(/^\d+$/)]);

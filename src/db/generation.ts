@@ -1,8 +1,7 @@
 import { type ParsedFormat, canProduce, codeAt, compileFormat, indexOf } from '../domain/format.js';
 import { randomCodes, sampleDistinctIndexes } from '../domain/random.js';
 import type { Sql, TransactionSql } from './client.js';
-import { copyField, copyFrom } from './copy.js';
-import { isUniqueViolation } from './errors.js';
+import { insertNewCodes } from './codes.js';
 import { lockGroup } from './groups.js';
 import { type BatchOutcome, createJob, getJob, jobBatch, JobEnded, type JobRecord } from './jobs.js';
 
@@ -10,7 +9,6 @@ export const MAX_GENERATION = 10_000_000;
 /** Up to this keyspace, a crowded format is sampled from its free codes instead of guessed. */
 const ENUMERABLE_KEYSPACE = 1n << 24n;
 const MAX_GUESS_ROUNDS = 64;
-const CODE_KEY = 'promo_code_code_key';
 
 /** The format cannot produce enough new codes to finish the job. */
 export class KeyspaceExhaustedError extends Error {}
@@ -97,7 +95,7 @@ async function addNewCodes(tx: TransactionSql, format: ParsedFormat, job: JobRec
     }
     const missing = need - added;
     const candidates: string[] = crowded ? await freeCodes(tx, format, missing) : [...new Set(randomCodes(format, missing))];
-    const inserted = await insertNewCodes(tx, job, candidates, copyFirst && round === 0);
+    const inserted = await insertNewCodes(tx, { groupId: job.groupId, jobId: job.id }, candidates, copyFirst && round === 0);
     added += inserted;
     collisions += candidates.length - inserted;
     // guessing pays while most guesses are new; past that, sample from what is actually free
@@ -112,38 +110,6 @@ async function collisionsUnlikely(tx: TransactionSql, format: ParsedFormat, coun
   const [row] = await tx<{ stored: string }[]>`select coalesce(sum(total), 0) as stored from promo_group`;
   // the expected number of collisions is at most count * (stored + count) / keyspace
   return format.keyspace > 100n * BigInt(count) * (BigInt(row!.stored) + BigInt(count));
-}
-
-/**
- * Adds those of the distinct `codes` that are stored nowhere and returns how many. With `copy`,
- * first as one COPY, which fails as a whole on the first code stored already: then, from a
- * savepoint, the way that skips stored codes one by one.
- */
-export async function insertNewCodes(tx: TransactionSql, job: Pick<JobRecord, 'id' | 'groupId'>, codes: readonly string[], copy: boolean): Promise<number> {
-  if (codes.length === 0) return 0;
-  if (copy) {
-    try {
-      await tx.savepoint((sp) => copyFrom(sp`copy promo_code (group_id, code, job_id) from stdin`, copyRows(job, codes)));
-      return codes.length;
-    } catch (error) {
-      if (!isUniqueViolation(error, CODE_KEY)) throw error;
-    }
-  }
-  const result = await tx`
-    insert into promo_code (group_id, code, job_id)
-    select ${job.groupId}, code, ${job.id} from unnest(${codes as string[]}::text[]) as code
-    on conflict (code) do nothing`;
-  return result.count;
-}
-
-const COPY_CHUNK = 5000;
-
-function* copyRows(job: Pick<JobRecord, 'id' | 'groupId'>, codes: readonly string[]): Generator<string> {
-  for (let start = 0; start < codes.length; start += COPY_CHUNK) {
-    let text = '';
-    for (const code of codes.slice(start, start + COPY_CHUNK)) text += `${job.groupId}\t${copyField(code)}\t${job.id}\n`;
-    yield text;
-  }
 }
 
 /** Up to `count` codes of a small keyspace that are stored nowhere, uniformly chosen. */

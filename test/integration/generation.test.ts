@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createGenerationJob, insertNewCodes } from '../../src/db/generation.js';
+import { insertNewCodes } from '../../src/db/codes.js';
+import { createGenerationJob } from '../../src/db/generation.js';
 import { compileFormat, formatRegExp } from '../../src/domain/format.js';
 import { PromoGroup } from '../../src/temporal/search-attributes.js';
 import { eventually, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
@@ -150,7 +151,7 @@ describe('adding generated codes', () => {
     const group = await newGroup(groupName);
     if (stored.length > 0) expect((await stack.api('POST', `/api/groups/${group.id}/codes`, { json: { codes: stored } })).status).toBe(200);
     const { job } = await createGenerationJob(stack.sql, { groupId: group.id, requested: candidates.length, format: compileFormat('X'), maxLanes: 1 });
-    const added = await stack.sql.begin((tx) => insertNewCodes(tx, job, candidates, true));
+    const added = await stack.sql.begin((tx) => insertNewCodes(tx, { groupId: group.id, jobId: job.id }, candidates, true));
     return { group, added };
   }
 

@@ -153,6 +153,31 @@ describe('importing a TXT file', () => {
   });
 });
 
+describe('racing writers', () => {
+  it('skips a code another writer stores while the batch runs, as already stored', async () => {
+    const other = await newGroup('Race other');
+    const group = await newGroup('Race import');
+    const racer = await stack.sql.reserve();
+    try {
+      // stored by a transaction still open when the batch looks for stored codes: its COPY then waits on it
+      await racer`begin`;
+      await racer`insert into promo_code (group_id, code) values (${other.id}, 'RACE-2')`;
+      const job = await startImport(group.id, 'RACE-1\nRACE-2\nRACE-3');
+      await eventually(async () => {
+        const [waiting] = await stack.sql`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'copy promo_code%'`;
+        return waiting !== undefined;
+      });
+      await racer`commit`;
+      const done = await finished(job.id);
+      expect(done).toMatchObject({ status: 'completed', added: 2, duplicates: 1, invalid: 0 });
+      expect(done.errors).toEqual([{ line: 2, value: 'RACE-2', reason: 'already stored' }]);
+      await expectConsistent(done, group.id);
+    } finally {
+      racer.release();
+    }
+  });
+});
+
 describe('importing a CSV file', () => {
   it('takes the code column through quotes, commas, escaped quotes, line breaks, a BOM and CRLF', async () => {
     const group = await newGroup('CSV kinds');
