@@ -1,10 +1,15 @@
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import { serveStack } from './http-server.js';
 import { onCleanup, TEST_TOKEN, testStack, type TestStack } from './stack.js';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+// the README's screenshots are rewritten only on request, so a test run leaves the tree as it was
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
+  ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+  : path.join(os.tmpdir(), 'promo-screenshots/');
 
 /** Debian's Chromium, headless, closed once the file's tests are done. */
 export async function launchBrowser(): Promise<Browser> {
@@ -23,7 +28,7 @@ export async function signIn(page: Page, baseUrl: string, token = TEST_TOKEN): P
   await Promise.all([page.waitForURL(`${baseUrl}/groups`), page.getByRole('button', { name: 'Sign in' }).click()]);
 }
 
-/** Writes docs/screenshots/<name>.png of the page at 1280×800. */
+/** Takes `<name>.png` of the page at 1280×800: into docs/screenshots/ with UPDATE_SCREENSHOTS=1, else a scratch dir. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   const viewport = page.viewportSize();
   await page.setViewportSize({ width: 1280, height: 800 });
