@@ -6,7 +6,7 @@ import { createSql, type Sql } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { logger } from './logger.js';
 import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
-import { startJobReconciler } from './temporal/reconcile-jobs.js';
+import { startReconciler } from './temporal/reconcile.js';
 import { createWorker } from './worker/create-worker.js';
 
 export interface Endpoints {
@@ -64,7 +64,7 @@ export function runApi(config: Config, deps: { sql: Sql; temporal: Client }) {
   });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' });
   logger.info({ port: config.PORT }, 'API listening');
-  const reconciler = startJobReconciler({ ...deps, logger });
+  const reconciler = startReconciler({ ...deps, logger });
   return {
     stop: () => {
       reconciler.stop();

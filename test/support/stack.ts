@@ -72,12 +72,15 @@ export async function startTestWorker(sql: Sql, taskQueue: string, config: Confi
     config,
   });
   const running = worker.run();
+  let stopped: Promise<void> | undefined;
   return {
-    stop: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await connection.close();
-    },
+    // a test may stop it early; the file's cleanup then stops it again
+    stop: () =>
+      (stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await connection.close();
+      })()),
   };
 }
 
