@@ -1,5 +1,6 @@
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { SESSION_COOKIE } from '../ui/session.js';
 import { apiAuth } from './auth.js';
 import { docsRoutes, isDocsPath } from './docs.js';
 import { errorHandler, problem } from './problem.js';
@@ -40,6 +41,12 @@ export function createApp(deps: AppDeps) {
   app.route('/api', customerRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'Session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: SESSION_COOKIE,
+    description: 'The operator pages\' session (sign in at /signin); a request that changes something also needs its CSRF token in the x-csrf-token header.',
+  });
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'Promo codes service', version: '1.0.0', description: 'Groups of unique promo codes, generation and import jobs, mailings that issue codes, customer history and segments.' },

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import { tokenMatcher } from '../api/auth.js';
 
-const COOKIE = 'promo_session';
+export const SESSION_COOKIE = 'promo_session';
 const LIFETIME_SECONDS = 12 * 60 * 60;
 
 export interface Session {
@@ -34,7 +34,7 @@ export function sessions(apiTokens: readonly string[]): Sessions {
   return {
     start: async (c) => {
       const expires = Math.floor(Date.now() / 1000) + LIFETIME_SECONDS;
-      await setSignedCookie(c, COOKIE, `${randomBytes(16).toString('base64url')}.${expires}`, secret, {
+      await setSignedCookie(c, SESSION_COOKIE, `${randomBytes(16).toString('base64url')}.${expires}`, secret, {
         httpOnly: true,
         sameSite: 'Strict',
         path: '/',
@@ -43,12 +43,12 @@ export function sessions(apiTokens: readonly string[]): Sessions {
       });
     },
     read: async (c) => {
-      const value = await getSignedCookie(c, secret, COOKIE);
+      const value = await getSignedCookie(c, secret, SESSION_COOKIE);
       const [id, expires] = value ? value.split('.') : [];
       return id && Number(expires) > Date.now() / 1000 ? session(id) : undefined;
     },
     end: (c) => {
-      deleteCookie(c, COOKIE, { path: '/' });
+      deleteCookie(c, SESSION_COOKIE, { path: '/' });
     },
   };
 }

@@ -29,6 +29,8 @@ describe('auth', () => {
     const doc = await stack.api('GET', '/api/openapi.json', { token: null });
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/groups', '/api/groups/{id}', '/api/groups/{id}/codes']));
+    expect(Object.keys(doc.body.components.securitySchemes)).toEqual(['Bearer', 'Session']);
+    expect(doc.body.paths['/api/groups'].get.security).toEqual([{ Bearer: [] }, { Session: [] }]);
     const docs = await stack.api('GET', '/api/docs', { token: null });
     expect(docs.status).toBe(200);
     expect(docs.text).toContain('/api/docs/assets/swagger-ui-dist/swagger-ui-bundle.js');

@@ -45,4 +45,5 @@ export const jsonResponse = <T extends z.ZodTypeAny>(description: string, schema
   content: { 'application/json': { schema } },
 });
 
-export const security = [{ Bearer: [] }];
+// either one: a bearer token, or the operator pages' session cookie (with x-csrf-token for a change)
+export const security: Record<string, string[]>[] = [{ Bearer: [] }, { Session: [] }];
