@@ -3,7 +3,7 @@ import { randomCodes, sampleDistinctIndexes } from '../domain/random.js';
 import type { Sql, TransactionSql } from './client.js';
 import { insertNewCodes } from './codes.js';
 import { lockGroup } from './groups.js';
-import { type BatchOutcome, createJob, getJob, jobBatch, JobEnded, type JobRecord } from './jobs.js';
+import { addBatchToJob, type BatchOutcome, createJob, getJob, jobBatch, type JobRecord } from './jobs.js';
 
 export const MAX_GENERATION = 10_000_000;
 /** Up to this keyspace, a crowded format is sampled from its free codes instead of guessed. */
@@ -74,12 +74,8 @@ export async function generateBatch(sql: Sql, jobId: string, lane: number, batch
     const format = compileFormat(job.format ?? '');
     const { added, collisions } = await addNewCodes(tx, format, job, need, heartbeat);
     await tx`update generation_lane set added = added + ${added} where job_id = ${jobId} and lane = ${lane}`;
-    const [row] = await tx<{ added: string }[]>`
-      update job set added = added + ${added}, processed = processed + ${added}, duplicates = duplicates + ${collisions}
-       where id = ${jobId} and status = 'running' returning added`;
-    if (!row) throw new JobEnded();
-    const total = Number(row.added);
-    return { job: { ...job, added: total, processed: total, duplicates: job.duplicates + collisions }, done: added === left };
+    const updated = await addBatchToJob(tx, jobId, { processed: added, added, duplicates: collisions });
+    return { job: updated, done: added === left };
   });
 }
 

@@ -4,7 +4,7 @@ import type { Sql, TransactionSql } from './client.js';
 import { insertNewCodes } from './codes.js';
 import { copyField, copyFrom } from './copy.js';
 import { lockGroup } from './groups.js';
-import { type BatchOutcome, createJob, getJob, jobBatch, JobEnded, type JobRecord, MAX_JOB_PROBLEMS } from './jobs.js';
+import { addBatchToJob, type BatchOutcome, createJob, getJob, jobBatch, type JobRecord, MAX_JOB_PROBLEMS } from './jobs.js';
 
 /** The job row's copy of a problem keeps this much of the value; the rejects table keeps it whole. */
 const PROBLEM_VALUE_LENGTH = 200;
@@ -108,21 +108,11 @@ export async function importBatch(sql: Sql, jobId: string, lane: number, batchSi
     rejects.sort((a, b) => a.line - b.line);
     await recordRejects(tx, jobId, rejects);
     const problems = rejects.slice(0, MAX_JOB_PROBLEMS).map((reject) => ({ ...reject, value: reject.value.slice(0, PROBLEM_VALUE_LENGTH) }));
-    const ended = await tx`
-      update job
-         set processed = processed + ${slice.length}, added = added + ${inserted}, invalid = invalid + ${invalid},
-             duplicates = duplicates + ${slice.length - inserted - invalid},
-             -- the first problems by line, whichever lane found them
-             errors = case when ${problems.length} = 0 then errors else (
-               select coalesce(jsonb_agg(e order by (e ->> 'line')::bigint), '[]') from (
-                 select e from jsonb_array_elements(errors || ${tx.json(problems)}) e
-                  order by (e ->> 'line')::bigint limit ${MAX_JOB_PROBLEMS}) head) end
-       where id = ${jobId} and status = 'running'`;
-    if (ended.count === 0) throw new JobEnded();
+    const updated = await addBatchToJob(tx, jobId, { processed: slice.length, added: inserted, duplicates: slice.length - inserted - invalid, invalid, problems });
     const upto = slice[slice.length - 1]!.line;
     await tx`delete from import_line where job_id = ${jobId} and lane = ${lane} and line <= ${upto}`;
     const [rest] = await tx`select 1 from import_line where job_id = ${jobId} and lane = ${lane} limit 1`;
-    return { job: await getJob(tx, jobId), done: rest === undefined };
+    return { job: updated, done: rest === undefined };
   });
 }
 

@@ -6,11 +6,12 @@ import { isId } from './ids.js';
 export type JobKind = 'generate' | 'import';
 export type JobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
-export interface JobProblem {
+// a type, not an interface: it is passed as JSON, which needs an index signature
+export type JobProblem = {
   line?: number;
   value?: string;
   reason: string;
-}
+};
 
 export interface Job {
   id: string;
@@ -81,8 +82,8 @@ export async function createJob(
   return toJob(row!);
 }
 
-export async function getJob(sql: Sql | TransactionSql, id: string, lock = false): Promise<JobRecord> {
-  const rows = isId(id) ? await sql<JobRow[]>`select * from job where id = ${id} ${lock ? sql`for update` : sql``}` : [];
+export async function getJob(sql: Sql | TransactionSql, id: string): Promise<JobRecord> {
+  const rows = isId(id) ? await sql<JobRow[]>`select * from job where id = ${id}` : [];
   if (!rows[0]) throw new NotFoundError(`There is no job with id ${id}.`);
   return toJob(rows[0]);
 }
@@ -118,6 +119,37 @@ export async function jobBatch(sql: Sql, jobId: string, work: (tx: TransactionSq
     if (error instanceof JobEnded) return { job: await getJob(sql, jobId), done: true };
     throw error;
   }
+}
+
+export interface BatchCounts {
+  processed: number;
+  added: number;
+  duplicates: number;
+  invalid?: number;
+  /** the batch's problems in line order, at most MAX_JOB_PROBLEMS */
+  problems?: JobProblem[];
+}
+
+/**
+ * Adds a batch's counts to its job, last in the batch's transaction (the job row stays locked
+ * only until the commit), and merges its problems into the job's first ones by line. A job
+ * that stopped running meanwhile throws JobEnded, which rolls the batch back.
+ */
+export async function addBatchToJob(tx: TransactionSql, jobId: string, counts: BatchCounts): Promise<JobRecord> {
+  const problems = counts.problems ?? [];
+  const [row] = await tx<JobRow[]>`
+    update job
+       set processed = processed + ${counts.processed}, added = added + ${counts.added},
+           duplicates = duplicates + ${counts.duplicates}, invalid = invalid + ${counts.invalid ?? 0},
+           -- the first problems by line, whichever lane found them
+           errors = case when ${problems.length} = 0 then errors else (
+             select coalesce(jsonb_agg(e order by (e ->> 'line')::bigint), '[]') from (
+               select e from jsonb_array_elements(errors || ${tx.json(problems)}) e
+                order by (e ->> 'line')::bigint limit ${MAX_JOB_PROBLEMS}) head) end
+     where id = ${jobId} and status = 'running'
+    returning *`;
+  if (!row) throw new JobEnded();
+  return toJob(row);
 }
 
 export interface JobOutcome {
