@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/client.js';
 import { createGenerationJob, generationCapacity } from '../db/generation.js';
-import type { Group } from '../db/groups.js';
+import { type Group, updateGroup } from '../db/groups.js';
 import { stageImport } from '../db/imports.js';
 import { finishJob, type JobRecord } from '../db/jobs.js';
 import { ValidationError } from '../domain/errors.js';
@@ -60,13 +60,17 @@ export async function checkGeneration(sql: Sql, source: string | null, quantity:
   return format;
 }
 
-/** Records a generation job of a checked format (checkGeneration) into the group and starts its workflow. */
+/**
+ * Records a generation job of a checked format (checkGeneration) into the group and starts its
+ * workflow; a format other than the group's becomes the group's format for later generations.
+ */
 export async function startGeneration(
   deps: { sql: Sql; temporal: Client; taskQueue: string; generationLanes: number },
-  group: Group,
+  given: Group,
   format: ParsedFormat,
   quantity: number,
 ): Promise<JobRecord> {
+  const group = format.source === given.format ? given : await updateGroup(deps.sql, given.id, { format: format.source });
   const { job, lanes } = await createGenerationJob(deps.sql, { groupId: group.id, requested: quantity, format, maxLanes: deps.generationLanes });
   await startJobWorkflow(deps, job, group, `Generate ${quantity.toLocaleString('en')} codes of ${format.source} into "${group.name}"`, lanes);
   return job;

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { getGroup, updateGroup } from '../../db/groups.js';
+import { getGroup } from '../../db/groups.js';
 import { getJob, listJobs, publicJob } from '../../db/jobs.js';
 import { ConflictError } from '../../domain/errors.js';
 import { decodeCursor } from '../../domain/pagination.js';
@@ -21,9 +21,8 @@ export function jobRoutes(deps: AppDeps) {
       responses: { 202: jsonResponse('The job, running', JobSchema), ...errorResponses } }),
     async (c) => {
       const { quantity, format: given } = c.req.valid('json');
-      let group = await getGroup(sql, c.req.valid('param').id);
+      const group = await getGroup(sql, c.req.valid('param').id);
       const format = await checkGeneration(sql, given ?? group.format, quantity);
-      if (given !== undefined && given !== group.format) group = await updateGroup(sql, group.id, { format: given });
       return c.json(publicJob(await startGeneration(deps, group, format, quantity)), 202);
     },
   );
