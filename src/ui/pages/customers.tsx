@@ -6,6 +6,7 @@ import { NotFoundError } from '../../domain/errors.js';
 import { Field } from '../components/field.js';
 import { Time } from '../components/time.js';
 import { pageRouter } from '../router.js';
+import { DataTable } from '../components/data-table.js';
 
 /** /customers: find a customer by id; /customers/{id}: their attributes and every promo code issued to them. */
 export function customerPages(deps: AppDeps) {
@@ -79,59 +80,36 @@ function AttributeTable({ attributes }: { attributes: Customer['attributes'] }) 
   const entries = Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (entries.length === 0) return <p>No attributes.</p>;
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Attribute</th>
-            <th scope="col">Value</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map(([key, value]) => (
-            <tr>
-              <th scope="row">{key}</th>
-              <td class="value">{typeof value === 'string' ? value : JSON.stringify(value)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={['Attribute', 'Value']}>
+      {entries.map(([key, value]) => (
+        <tr>
+          <th scope="row">{key}</th>
+          <td class="value">{typeof value === 'string' ? value : JSON.stringify(value)}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
 function IssuedCodeTable({ codes }: { codes: IssuedCode[] }) {
   if (codes.length === 0) return <p>No promo codes issued yet.</p>;
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Code</th>
-            <th scope="col">Group</th>
-            <th scope="col">Issuance</th>
-            <th scope="col">Mailing</th>
-            <th scope="col">Issued</th>
-          </tr>
-        </thead>
-        <tbody>
-          {codes.map((code) => (
-            <tr>
-              <td>
-                <code>{code.code}</code>
-              </td>
-              <td>
-                <a href={`/groups/${encodeURIComponent(code.groupId)}`}>{code.groupName}</a>
-              </td>
-              <td>{code.kind === 'initial' ? 'Initial' : 'Repeat'}</td>
-              <td>{code.mailingId === undefined ? '—' : <a href={`/mailings/${encodeURIComponent(code.mailingId)}`}>{code.mailingId}</a>}</td>
-              <td>
-                <Time iso={code.issuedAt} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={['Code', 'Group', 'Issuance', 'Mailing', 'Issued']}>
+      {codes.map((code) => (
+        <tr>
+          <td>
+            <code>{code.code}</code>
+          </td>
+          <td>
+            <a href={`/groups/${encodeURIComponent(code.groupId)}`}>{code.groupName}</a>
+          </td>
+          <td>{code.kind === 'initial' ? 'Initial' : 'Repeat'}</td>
+          <td>{code.mailingId === undefined ? '—' : <a href={`/mailings/${encodeURIComponent(code.mailingId)}`}>{code.mailingId}</a>}</td>
+          <td>
+            <Time iso={code.issuedAt} />
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }

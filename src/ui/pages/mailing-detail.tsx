@@ -5,6 +5,7 @@ import { MailingStatus } from '../components/mailing-status.js';
 import { Pager } from '../components/pager.js';
 import { Time } from '../components/time.js';
 import { formatNumber } from '../format.js';
+import { DataTable } from '../components/data-table.js';
 
 const COUNTERS = [
   { field: 'recipients', label: 'Recipients' },
@@ -96,69 +97,43 @@ export function MailingDetail({ mailing, recipients, cursor, workflowUrl }: { ma
 function CodesTable({ codes, unfinished }: { codes: Mailing['codes']; unfinished: boolean }) {
   if (codes.length === 0) return <p>{unfinished ? 'No codes reserved yet.' : 'The mailing issued no codes of its own (it may repeat earlier ones).'}</p>;
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Group</th>
-            {CODE_COUNTERS.map(({ label }) => (
-              <th scope="col" class="num">
-                {label}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {codes.map((group) => (
-            <tr data-codes-row>
-              <td>{group.group}</td>
-              {CODE_COUNTERS.map(({ field }) => (
-                <td class="num" data-codes-field={field}>
-                  {formatNumber(group[field])}
-                </td>
-              ))}
-            </tr>
+    <DataTable columns={['Group', ...CODE_COUNTERS.map(({ label }) => ({ label, numeric: true }))]}>
+      {codes.map((group) => (
+        <tr data-codes-row>
+          <td>{group.group}</td>
+          {CODE_COUNTERS.map(({ field }) => (
+            <td class="num" data-codes-field={field}>
+              {formatNumber(group[field])}
+            </td>
           ))}
-        </tbody>
-      </table>
-    </div>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
 function RecipientTable({ recipients }: { recipients: RecipientOutcome[] }) {
   if (recipients.length === 0) return <p>No recipients.</p>;
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Customer</th>
-            <th scope="col">Status</th>
-            <th scope="col">Codes</th>
-            <th scope="col">Error</th>
-          </tr>
-        </thead>
-        <tbody>
-          {recipients.map((recipient) => (
-            <tr>
-              <td>
-                <a href={`/customers/${encodeURIComponent(recipient.customerId)}`}>{recipient.customerId}</a>
-              </td>
-              <td>{recipient.status}</td>
-              <td>
-                <ul class="codes">
-                  {recipient.codes.map((code) => (
-                    <li>
-                      <code>{code.code}</code> <span class="muted">{`${code.group} · ${code.kind}`}</span>
-                    </li>
-                  ))}
-                </ul>
-              </td>
-              <td>{recipient.error}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={['Customer', 'Status', 'Codes', 'Error']}>
+      {recipients.map((recipient) => (
+        <tr>
+          <td>
+            <a href={`/customers/${encodeURIComponent(recipient.customerId)}`}>{recipient.customerId}</a>
+          </td>
+          <td>{recipient.status}</td>
+          <td>
+            <ul class="codes">
+              {recipient.codes.map((code) => (
+                <li>
+                  <code>{code.code}</code> <span class="muted">{`${code.group} · ${code.kind}`}</span>
+                </li>
+              ))}
+            </ul>
+          </td>
+          <td>{recipient.error}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }

@@ -8,6 +8,7 @@ import { formatNumber } from '../format.js';
 import { pageRouter } from '../router.js';
 import { workflowUrl } from '../temporal-link.js';
 import { MailingDetail } from './mailing-detail.js';
+import { DataTable } from '../components/data-table.js';
 
 const PAGE_SIZE = 50;
 
@@ -50,39 +51,24 @@ export function mailingPages(deps: AppDeps) {
 function MailingTable({ mailings }: { mailings: Mailing[] }) {
   if (mailings.length === 0) return <p>No mailings yet. They are started through the API (POST /api/mailings).</p>;
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Status</th>
-            <th scope="col" class="num">Recipients</th>
-            <th scope="col" class="num">Sent</th>
-            <th scope="col" class="num">Failed</th>
-            <th scope="col" class="num">Pending</th>
-            <th scope="col">Created</th>
-          </tr>
-        </thead>
-        <tbody>
-          {mailings.map((mailing) => (
-            <tr>
-              <td>
-                <a href={`/mailings/${encodeURIComponent(mailing.id)}`}>{mailing.name}</a>
-              </td>
-              <td>
-                <MailingStatus status={mailing.status} />
-              </td>
-              <td class="num">{formatNumber(mailing.recipients)}</td>
-              <td class="num">{formatNumber(mailing.sent)}</td>
-              <td class="num">{formatNumber(mailing.failed)}</td>
-              <td class="num">{formatNumber(mailing.pending)}</td>
-              <td>
-                <Time iso={mailing.createdAt} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={['Name', 'Status', { label: 'Recipients', numeric: true }, { label: 'Sent', numeric: true }, { label: 'Failed', numeric: true }, { label: 'Pending', numeric: true }, 'Created']}>
+      {mailings.map((mailing) => (
+        <tr>
+          <td>
+            <a href={`/mailings/${encodeURIComponent(mailing.id)}`}>{mailing.name}</a>
+          </td>
+          <td>
+            <MailingStatus status={mailing.status} />
+          </td>
+          <td class="num">{formatNumber(mailing.recipients)}</td>
+          <td class="num">{formatNumber(mailing.sent)}</td>
+          <td class="num">{formatNumber(mailing.failed)}</td>
+          <td class="num">{formatNumber(mailing.pending)}</td>
+          <td>
+            <Time iso={mailing.createdAt} />
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }

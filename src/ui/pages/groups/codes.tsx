@@ -5,6 +5,7 @@ import { Pager } from '../../components/pager.js';
 import { Time } from '../../components/time.js';
 import { formatNumber } from '../../format.js';
 import { withQuery } from './href.js';
+import { DataTable } from '../../components/data-table.js';
 
 const FILTERS: { status: CodeStatus | undefined; label: string; count: (group: Group) => number }[] = [
   { status: undefined, label: 'All', count: (group) => group.total },
@@ -32,28 +33,16 @@ export function CodesSection({ group, codes, status, cursor }: { group: Group; c
       {codes.items.length === 0 ? (
         <p>{status ? `No ${status} codes.` : 'No codes yet.'}</p>
       ) : (
-        <div class="table-wrap">
-          <table class="codes">
-            <thead>
-              <tr>
-                <th scope="col">Code</th>
-                <th scope="col">Status</th>
-                <th scope="col">Customer</th>
-                <th scope="col">Issued</th>
-              </tr>
-            </thead>
-            <tbody>
-              {codes.items.map((code) => (
-                <tr>
-                  <td class="mono">{code.code}</td>
-                  <td>{code.status}</td>
-                  <td>{code.customerId}</td>
-                  <td>{code.issuedAt && <Time iso={code.issuedAt} />}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable class="codes" columns={['Code', 'Status', 'Customer', 'Issued']}>
+          {codes.items.map((code) => (
+            <tr>
+              <td class="mono">{code.code}</td>
+              <td>{code.status}</td>
+              <td>{code.customerId}</td>
+              <td>{code.issuedAt && <Time iso={code.issuedAt} />}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <Pager path={withQuery(path, { status })} cursor={cursor} nextCursor={codes.nextCursor} label="Pages of codes" />
     </section>

@@ -1,6 +1,7 @@
 import type { Job } from '../../../db/jobs.js';
 import { Time } from '../../components/time.js';
 import { formatNumber } from '../../format.js';
+import { DataTable } from '../../components/data-table.js';
 
 const KIND_LABELS: Record<Job['kind'], string> = { generate: 'Generation', import: 'Import' };
 
@@ -14,69 +15,53 @@ const reasonOf = (job: Job) => job.errors.find((problem) => problem.line === und
 export function JobTable({ jobs, workflowUrlOf }: { jobs: Job[]; workflowUrlOf: (workflowId: string) => string | undefined }) {
   if (jobs.length === 0) return <p>No jobs yet: generations and imports show here with their progress.</p>;
   return (
-    <div class="table-wrap">
-      <table class="jobs">
-        <thead>
-          <tr>
-            <th scope="col">Job</th>
-            <th scope="col">Status</th>
-            <th scope="col">Progress</th>
-            <th scope="col" class="num">Added</th>
-            <th scope="col" class="num">Duplicates</th>
-            <th scope="col" class="num">Invalid</th>
-            <th scope="col">Started</th>
-            <th scope="col">Links</th>
+    <DataTable class="jobs" columns={['Job', 'Status', 'Progress', { label: 'Added', numeric: true }, { label: 'Duplicates', numeric: true }, { label: 'Invalid', numeric: true }, 'Started', 'Links']}>
+      {jobs.map((job) => {
+        const workflow = workflowUrlOf(job.workflowId);
+        return (
+          <tr data-job-id={job.id} data-job-status={job.status}>
+            <td>
+              {KIND_LABELS[job.kind]} #{job.id}
+            </td>
+            <td>
+              <span data-job-field="status">{job.status}</span>
+              <span class="job-reason" data-job-field="reason">
+                {reasonOf(job)}
+              </span>
+            </td>
+            <td class="progress">
+              <progress max={Math.max(job.requested, 1)} value={job.requested > 0 ? job.processed : percentOf(job) / 100} aria-label={`Job ${job.id} progress`} />
+              <span data-job-field="progress">
+                {`${formatNumber(job.processed)} of ${formatNumber(job.requested)} · ${percentOf(job)} %`}
+              </span>
+            </td>
+            <td class="num" data-job-field="added">
+              {formatNumber(job.added)}
+            </td>
+            <td class="num" data-job-field="duplicates">
+              {formatNumber(job.duplicates)}
+            </td>
+            <td class="num" data-job-field="invalid">
+              {formatNumber(job.invalid)}
+            </td>
+            <td>
+              <Time iso={job.createdAt} />
+            </td>
+            <td class="row-actions">
+              {workflow && (
+                <a href={workflow} target="_blank" rel="noopener noreferrer">
+                  Workflow ↗
+                </a>
+              )}
+              {job.kind === 'import' && (
+                <a href={`/api/jobs/${job.id}/rejects`} download>
+                  Rejects CSV
+                </a>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {jobs.map((job) => {
-            const workflow = workflowUrlOf(job.workflowId);
-            return (
-              <tr data-job-id={job.id} data-job-status={job.status}>
-                <td>
-                  {KIND_LABELS[job.kind]} #{job.id}
-                </td>
-                <td>
-                  <span data-job-field="status">{job.status}</span>
-                  <span class="job-reason" data-job-field="reason">
-                    {reasonOf(job)}
-                  </span>
-                </td>
-                <td class="progress">
-                  <progress max={Math.max(job.requested, 1)} value={job.requested > 0 ? job.processed : percentOf(job) / 100} aria-label={`Job ${job.id} progress`} />
-                  <span data-job-field="progress">
-                    {`${formatNumber(job.processed)} of ${formatNumber(job.requested)} · ${percentOf(job)} %`}
-                  </span>
-                </td>
-                <td class="num" data-job-field="added">
-                  {formatNumber(job.added)}
-                </td>
-                <td class="num" data-job-field="duplicates">
-                  {formatNumber(job.duplicates)}
-                </td>
-                <td class="num" data-job-field="invalid">
-                  {formatNumber(job.invalid)}
-                </td>
-                <td>
-                  <Time iso={job.createdAt} />
-                </td>
-                <td class="row-actions">
-                  {workflow && (
-                    <a href={workflow} target="_blank" rel="noopener noreferrer">
-                      Workflow ↗
-                    </a>
-                  )}
-                  {job.kind === 'import' && (
-                    <a href={`/api/jobs/${job.id}/rejects`} download>
-                      Rejects CSV
-                    </a>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </DataTable>
   );
 }

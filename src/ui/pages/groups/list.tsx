@@ -8,6 +8,7 @@ import { CreateDialog } from './create.js';
 import { DeleteDialog } from './delete.js';
 import { withQuery } from './href.js';
 import { Scripts } from './scripts.js';
+import { DataTable } from '../../components/data-table.js';
 
 /** /groups?q=&sort=&cursor=: a name search, the order (creation by default) and the page. */
 export const ListQuery = z.object({
@@ -56,45 +57,41 @@ export function GroupListPage({ page, query }: { page: Page<Group>; query: ListQ
 function GroupTable({ groups, query, sortHref }: { groups: Group[]; query: ListQuery; sortHref: string }) {
   const sorted = query.sort === 'name' ? 'ascending' : query.sort === '-name' ? 'descending' : undefined;
   return (
-    <div class="table-wrap">
-      <table class="groups">
-        <thead>
-          <tr>
-            <th scope="col" aria-sort={sorted}>
-              <a href={sortHref}>
-                Name
-                <span aria-hidden="true">{sorted === 'ascending' ? ' ↑' : sorted === 'descending' ? ' ↓' : ' ↕'}</span>
-              </a>
-            </th>
-            <th scope="col" class="num">Total</th>
-            <th scope="col" class="num">Active</th>
-            <th scope="col" class="num">Blocked</th>
-            <th scope="col" class="num">Issued</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {groups.map((group) => (
-            <tr>
-              <td>
-                <a href={`/groups/${group.id}`}>{group.name}</a>
-              </td>
-              <td class="num">{formatNumber(group.total)}</td>
-              <td class="num">{formatNumber(group.active)}</td>
-              <td class="num">{formatNumber(group.blocked)}</td>
-              <td class="num">{formatNumber(group.issued)}</td>
-              <td class="row-actions">
-                <a href={`/groups/${group.id}`} aria-label={`Edit ${group.name}`}>
-                  Edit
-                </a>{' '}
-                <a href={`/groups/${group.id}/delete`} aria-label={`Delete ${group.name}`} data-dialog="delete-group" data-name={group.name}>
-                  Delete
-                </a>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      class="groups"
+      columns={[
+        {
+          label: (
+            <a href={sortHref}>
+              Name
+              <span aria-hidden="true">{sorted === 'ascending' ? ' ↑' : sorted === 'descending' ? ' ↓' : ' ↕'}</span>
+            </a>
+          ),
+          sort: sorted,
+        },
+        ...['Total', 'Active', 'Blocked', 'Issued'].map((label) => ({ label, numeric: true })),
+        'Actions',
+      ]}
+    >
+      {groups.map((group) => (
+        <tr>
+          <td>
+            <a href={`/groups/${group.id}`}>{group.name}</a>
+          </td>
+          <td class="num">{formatNumber(group.total)}</td>
+          <td class="num">{formatNumber(group.active)}</td>
+          <td class="num">{formatNumber(group.blocked)}</td>
+          <td class="num">{formatNumber(group.issued)}</td>
+          <td class="row-actions">
+            <a href={`/groups/${group.id}`} aria-label={`Edit ${group.name}`}>
+              Edit
+            </a>{' '}
+            <a href={`/groups/${group.id}/delete`} aria-label={`Delete ${group.name}`} data-dialog="delete-group" data-name={group.name}>
+              Delete
+            </a>
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }

@@ -1,5 +1,6 @@
 import type { UploadReport } from '../../../db/codes.js';
 import { formatNumber } from '../../format.js';
+import { DataTable } from '../../components/data-table.js';
 
 /** A report longer than this shows its first lines only. */
 const SHOWN_INVALID_LINES = 1000;
@@ -22,30 +23,15 @@ export function UploadReportView({ report }: { report: UploadReport }) {
         </li>
       </ul>
       {shown.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <caption>
-              Invalid lines
-              {shown.length < report.invalid.length && ` (the first ${formatNumber(shown.length)})`}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col" class="num">Line</th>
-                <th scope="col">Value</th>
-                <th scope="col">Reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((line) => (
-                <tr>
-                  <td class="num">{formatNumber(line.line)}</td>
-                  <td class="mono">{line.value}</td>
-                  <td>{line.reason}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={[{ label: 'Line', numeric: true }, 'Value', 'Reason']} caption={<>Invalid lines {shown.length < report.invalid.length && ` (the first ${formatNumber(shown.length)})`}</>}>
+          {shown.map((line) => (
+            <tr>
+              <td class="num">{formatNumber(line.line)}</td>
+              <td class="mono">{line.value}</td>
+              <td>{line.reason}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );
