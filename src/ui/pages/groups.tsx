@@ -13,7 +13,7 @@ import { checkFill, FillForm, runFill } from './groups/fill.js';
 import { GroupPage, type GroupPageState, GroupQuery, loadGroupPage } from './groups/group.js';
 import { withQuery } from './groups/href.js';
 import { GroupListPage, ListQuery } from './groups/list.js';
-import { Scripts } from './groups/scripts.js';
+import { Scripts } from '../components/scripts.js';
 
 const SettingsFields = GroupFields.extend({ format: UpdateGroupBody.shape.format });
 

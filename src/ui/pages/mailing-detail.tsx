@@ -6,6 +6,7 @@ import { Pager } from '../components/pager.js';
 import { Time } from '../components/time.js';
 import { formatNumber } from '../format.js';
 import { DataTable } from '../components/data-table.js';
+import { Scripts } from '../components/scripts.js';
 
 const COUNTERS = [
   { field: 'recipients', label: 'Recipients' },
@@ -89,7 +90,7 @@ export function MailingDetail({ mailing, recipients, cursor, workflowUrl }: { ma
       <h2>Recipients</h2>
       <RecipientTable recipients={recipients.items} />
       <Pager path={path} cursor={cursor} nextCursor={recipients.nextCursor} label="Pages of recipients" />
-      {unfinished && <script src="/assets/mailing-live.js" defer />}
+      {unfinished && <Scripts names={['mailing-live']} />}
     </>
   );
 }

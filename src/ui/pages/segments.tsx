@@ -3,6 +3,7 @@ import { listGroups } from '../../db/groups.js';
 import { MAX_PAGE_SIZE } from '../../domain/pagination.js';
 import { GroupNode, IssuedCountNode, IssuedFromGroupNode } from '../components/segment-nodes.js';
 import { pageRouter } from '../router.js';
+import { Scripts } from '../components/scripts.js';
 
 /** How many of the matching customers the page lists. */
 const SHOWN_CUSTOMERS = 50;
@@ -57,7 +58,7 @@ export function segmentPages(deps: AppDeps) {
         <template id="segment-node-issuedFromGroup">
           <IssuedFromGroupNode groups={groups} />
         </template>
-        <script src="/assets/segments.js" defer />
+        <Scripts names={['segments']} />
       </>,
       { title: 'Segments', active: 'segments' },
     );

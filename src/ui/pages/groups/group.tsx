@@ -14,7 +14,7 @@ import { FillFields, QuantityField } from './fill-fields.js';
 import { FormatCheck, FormatEditor } from './format-editor.js';
 import { JobTable } from './jobs.js';
 import { UploadReportView } from './report.js';
-import { Scripts } from './scripts.js';
+import { Scripts } from '../../components/scripts.js';
 
 /** The newest jobs the page lists. */
 const JOBS_SHOWN = 20;

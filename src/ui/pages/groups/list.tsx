@@ -7,7 +7,7 @@ import { formatNumber } from '../../format.js';
 import { CreateDialog } from './create.js';
 import { DeleteDialog } from './delete.js';
 import { withQuery } from './href.js';
-import { Scripts } from './scripts.js';
+import { Scripts } from '../../components/scripts.js';
 import { DataTable } from '../../components/data-table.js';
 
 /** /groups?q=&sort=&cursor=: a name search, the order (creation by default) and the page. */
