@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -28,6 +29,12 @@ const configSchema = z.object({
   PROMO_IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
   PROMO_MAILING_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
   PROMO_MAILING_PARALLELISM: z.coerce.number().int().min(1).max(64).default(4),
+  PROMO_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  PROMO_WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  PROMO_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  PROMO_MAILING_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
+  /** worker threads that render templates (mailings in the worker, template checks in the API) */
+  PROMO_RENDER_THREADS: z.coerce.number().int().min(1).max(64).default(Math.min(os.availableParallelism(), 4)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -2,17 +2,36 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Channel, type DeliveryResult, mapLimited, type OutgoingMessage } from './channel.js';
 
 export interface WebhookOptions {
+  /** how long one try waits for the answer */
   timeoutMs: number;
+  /** tries per message, the first included */
   attempts: number;
+  /** wait before the second try; doubled before each later one */
   backoffMs: number;
+  /** messages in flight at once */
   concurrency: number;
 }
 
 export const WEBHOOK_DEFAULTS: WebhookOptions = { timeoutMs: 10_000, attempts: 4, backoffMs: 500, concurrency: 16 };
 
+/** The most of a response body that is read (and thrown away) to free the connection. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** Connection errors (`error.cause.code` of fetch) raised before the request could have been written. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
 /**
- * POSTs each message as JSON. 2xx is delivered; 4xx fails at once; 5xx, a timeout or no answer
- * is retried with exponential backoff, then fails. The idempotency key is also a header.
+ * What one try came to: `accepted` (2xx); `refused` (4xx: definitely not accepted); `not-sent`
+ * (failed before the request could have been written); `uncertain` (a timeout, a connection lost
+ * after sending, a 5xx or any other answer: the receiver may have accepted it).
+ */
+type Try = { outcome: 'accepted' } | { outcome: 'refused' | 'not-sent' | 'uncertain'; problem: string };
+
+/**
+ * POSTs each message as JSON, the idempotency key also as a header. 2xx is delivered; 4xx fails
+ * at once; anything else is retried with exponential backoff. A message any try of which may have
+ * been accepted is never `failed`: it ends `unknown` (or `interrupted` when the signal stops its
+ * retries). A try under way is never cut short by the signal, only by its own timeout.
  */
 export function webhookChannel(url: string, options: WebhookOptions = WEBHOOK_DEFAULTS): Channel {
   return {
@@ -21,25 +40,73 @@ export function webhookChannel(url: string, options: WebhookOptions = WEBHOOK_DE
 }
 
 async function post(url: string, message: OutgoingMessage, options: WebhookOptions, signal: AbortSignal): Promise<DeliveryResult> {
-  let problem = '';
-  for (let attempt = 1; attempt <= options.attempts; attempt += 1) {
-    if (signal.aborted) return { skipped: true };
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': message.idempotencyKey },
-        body: JSON.stringify(message),
-        // a cancellation stops new attempts but never cuts one short: its outcome would be unknown
-        signal: AbortSignal.timeout(options.timeoutMs),
-      });
-      await response.arrayBuffer();
-      if (response.ok) return { delivered: true };
-      problem = `the webhook answered ${response.status}`;
-      if (response.status < 500) return { delivered: false, error: problem };
-    } catch (error) {
-      problem = `the webhook did not answer: ${(error as Error).message}`;
-    }
-    if (attempt < options.attempts) await sleep(options.backoffMs * 2 ** (attempt - 1));
+  if (signal.aborted) return { status: 'skipped' };
+  let uncertain: string | undefined; // the problem of the latest try that may have been accepted
+  for (let attempt = 1; ; attempt += 1) {
+    const result = await tryOnce(url, message, options.timeoutMs);
+    if (result.outcome === 'accepted') return { status: 'delivered' };
+    if (result.outcome === 'uncertain') uncertain = result.problem;
+    if (result.outcome === 'refused' || attempt === options.attempts) return settle(result, uncertain, attempt);
+    const aborted = await sleep(options.backoffMs * 2 ** (attempt - 1), undefined, { signal }).then(
+      () => false,
+      () => true,
+    );
+    if (aborted) return uncertain ? { status: 'interrupted', error: `${uncertain}; stopped before a retry` } : { status: 'skipped' };
   }
-  return { delivered: false, error: `${problem} (after ${options.attempts} attempts)` };
+}
+
+/** The result of a message whose last try was not accepted. */
+function settle(last: Exclude<Try, { outcome: 'accepted' }>, uncertain: string | undefined, attempts: number): DeliveryResult {
+  const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+  if (!uncertain) return { status: 'failed', error: `${last.problem}${tries}` };
+  const problem = last.outcome === 'uncertain' ? last.problem : `${last.problem}, but an earlier attempt may have been accepted: ${uncertain}`;
+  return { status: 'unknown', error: `${problem}${tries}` };
+}
+
+async function tryOnce(url: string, message: OutgoingMessage, timeoutMs: number): Promise<Try> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': message.idempotencyKey },
+      body: JSON.stringify(message),
+      // a followed 301/302/303 would turn the POST into a GET whose 2xx says nothing about the message
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    return classifyFetchError(error, timeoutMs);
+  }
+  // the status decides; the body only needs reading so that the connection can be reused
+  await drain(response.body).catch(() => {});
+  const { status } = response;
+  if (status >= 200 && status < 300) return { outcome: 'accepted' };
+  const problem = `the webhook answered ${status}`;
+  return { outcome: status >= 400 && status < 500 ? 'refused' : 'uncertain', problem };
+}
+
+function classifyFetchError(error: unknown, timeoutMs: number): Try {
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return { outcome: 'uncertain', problem: `the webhook did not answer within ${timeoutMs} ms` };
+  }
+  const cause = (error as { cause?: { code?: unknown; syscall?: unknown; message?: unknown } }).cause;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  const detail = typeof cause?.message === 'string' ? cause.message : (error as Error).message;
+  // a reset while connecting (syscall `connect`) comes before the request; one while reading may come after it
+  const notSent = (code !== undefined && NOT_SENT_CODES.has(code)) || (code === 'ECONNRESET' && cause?.syscall === 'connect');
+  if (notSent) return { outcome: 'not-sent', problem: `the webhook could not be reached: ${detail}` };
+  return { outcome: 'uncertain', problem: `the webhook did not answer: ${detail}` };
+}
+
+/** Reads and discards at most MAX_BODY_BYTES of a body, then cancels the rest. */
+async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
+  if (!body) return;
+  const reader = body.getReader();
+  let read = 0;
+  while (read < MAX_BODY_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    read += value.byteLength;
+  }
+  await reader.cancel();
 }

@@ -7,10 +7,13 @@ export interface ReceivedMessage {
   customerId: string;
   idempotencyKey: string;
   header: string | undefined;
+  /** what the receiver answered: a status, `'drop'`, or undefined while it has not answered yet */
+  answer?: number | 'drop';
   [field: string]: unknown;
 }
 
-type Behaviour = (message: ReceivedMessage, attempt: number) => number | Promise<number>;
+/** The status to answer with, or `'drop'` to close the connection without answering. */
+type Behaviour = (message: ReceivedMessage, attempt: number) => number | 'drop' | Promise<number | 'drop'>;
 
 export interface WebhookReceiver {
   url: string;
@@ -18,7 +21,10 @@ export interface WebhookReceiver {
   behave(behaviour: Behaviour): void;
 }
 
-/** A real HTTP server that records each POST and answers with the status the test chooses. */
+/**
+ * A real HTTP server that records each POST (once its whole body is in) and answers with the
+ * status the test chooses, after any delay the behaviour awaits, or drops the connection.
+ */
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const received: ReceivedMessage[] = [];
   const attempts = new Map<string, number>();
@@ -31,7 +37,13 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const attempt = (attempts.get(message.idempotencyKey) ?? 0) + 1;
       attempts.set(message.idempotencyKey, attempt);
       received.push(message);
-      response.statusCode = await behaviour(message, attempt);
+      const answer = await behaviour(message, attempt);
+      message.answer = answer;
+      if (answer === 'drop') {
+        request.socket.destroy();
+        return;
+      }
+      response.statusCode = answer;
       response.end();
     });
   });
@@ -45,3 +57,12 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     },
   };
 }
+
+/**
+ * The customer and code of each message the receiver took or may have taken: every answer but
+ * a 4xx (a 5xx or a dropped connection may follow a message that was kept).
+ */
+export const heldCodes = (messages: readonly ReceivedMessage[], mailingId?: string) =>
+  messages
+    .filter((m) => (mailingId === undefined || m.mailingId === mailingId) && !(typeof m.answer === 'number' && m.answer >= 400 && m.answer < 500))
+    .map((m) => ({ customerId: m.customerId, code: m.body as string }));
