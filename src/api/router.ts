@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import type { RenderPool } from '../render/render-pool.js';
 import { validationHook } from './problem.js';
 
 export interface AppDeps {
@@ -17,6 +18,8 @@ export interface AppDeps {
   temporalUiUrl?: string | undefined;
   /** how many lanes of batches a generation job runs at once */
   generationLanes: number;
+  /** renders templates off the event loop: the render check of a template before it is accepted */
+  renderPool: RenderPool;
 }
 
 /** Every router shares the validation hook, so bad input always becomes a 400 problem. */

@@ -3,7 +3,10 @@
 // client.promocode('<group>') / client.last_promocode('<group>') place promo codes.
 
 import * as jinja from '@huggingface/jinja';
+import { attributeDepthProblem } from './attributes.js';
 import { ValidationError } from './errors.js';
+import { budgetMessage, DEFAULT_RENDER_LIMITS, RenderBudget, type RenderLimits } from './template-budget.js';
+import { GUARDED_FILTERS, guardFilter, guardReplace } from './template-guards.js';
 import {
   lineColumn,
   parseTemplate,
@@ -63,13 +66,28 @@ export interface CompiledTemplate {
   render(client: RecipientContext, codes: CodeLookup): RenderedMessage;
 }
 
-/** The template failed on this recipient's data, e.g. `{{ client.age + 1 }}` without an age. */
+/**
+ * The template failed on this recipient's data, e.g. `{{ client.age + 1 }}` without an age, or
+ * the recipient's attributes cannot be rendered at all (field `attributes`).
+ */
 export class TemplateRenderError extends Error {
-  readonly field: 'subject' | 'body';
-  constructor(field: 'subject' | 'body', message: string) {
-    super(`${field}: ${message}`);
+  readonly field: 'subject' | 'body' | 'attributes';
+  /** the message without the field */
+  readonly reason: string;
+  constructor(field: 'subject' | 'body' | 'attributes', reason: string) {
+    super(`${field}: ${reason}`);
     this.name = 'TemplateRenderError';
     this.field = field;
+    this.reason = reason;
+  }
+}
+
+/** The render exceeded its budget (template-budget.ts): too many steps, too large a value, too long. */
+export class TemplateBudgetError extends TemplateRenderError {
+  declare readonly field: 'subject' | 'body';
+  constructor(field: 'subject' | 'body', reason: string) {
+    super(field, reason);
+    this.name = 'TemplateBudgetError';
   }
 }
 
@@ -233,41 +251,104 @@ interface RuntimeValue {
 interface Environment {
   set(name: string, value: unknown): RuntimeValue;
 }
+type Arguments = [RuntimeValue[], Map<string, RuntimeValue>];
 interface Interpreter {
   evaluate(node: object | undefined, environment: Environment): RuntimeValue;
+  // internals, overridden or called to keep renders within their budget
+  applyFilter(operand: RuntimeValue, filter: Node, environment: Environment): RuntimeValue;
+  evaluateArguments(args: unknown, environment: Environment): Arguments;
 }
+type NativeFunction = (args: RuntimeValue[], scope: Environment) => RuntimeValue;
 const Environment = jinja.Environment as new (parent?: Environment) => Environment;
 const Interpreter = jinja.Interpreter as new (global: Environment) => Interpreter;
-// The value classes are not exported; take StringValue from a value the library made.
+// The value classes are not exported; take them from values the library made.
 const StringValue = new Environment().set('probe', '').constructor as new (value: string) => RuntimeValue;
+const FunctionValue = new Environment().set('probe', () => undefined).constructor as new (value: NativeFunction) => RuntimeValue;
 
 // Shared, never written: each render evaluates in a child scope.
 const GLOBALS = new Environment();
 const CONSTANTS = { true: true, false: false, none: null, True: true, False: false, None: null };
 for (const [name, value] of Object.entries(CONSTANTS)) GLOBALS.set(name, value);
 
+/** A node standing for a value evaluated already, so the library does not evaluate its expression again. */
+interface Evaluated {
+  type: 'Evaluated';
+  value: RuntimeValue;
+}
+const evaluated = (value: RuntimeValue): Evaluated => ({ type: 'Evaluated', value });
+const isEvaluated = (node: object | undefined): node is Evaluated => (node as Evaluated | undefined)?.type === 'Evaluated';
+
+/** Argument nodes that evaluate to these arguments. */
+function evaluatedArguments([args, kwargs]: Arguments): object[] {
+  const keywords = [...kwargs].map(([key, value]) => ({
+    type: 'KeywordArgumentExpression',
+    key: { type: 'Identifier', value: key },
+    value: evaluated(value),
+  }));
+  return [...args.map(evaluated), ...keywords];
+}
+
+// An iteration costs the library about ten times an evaluation (a scope, a `loop` object, ...),
+// all of them set up before the body first runs.
+const STEPS_PER_ITERATION = 10;
+
+// The library's internals (evaluateFor, evaluateBlock, ...) are plain methods too: the names of
+// the methods added here must not collide with theirs.
 class MailingInterpreter extends Interpreter {
   readonly usedKeys = { initial: new Set<string>(), repeat: new Set<string>() };
+  readonly budget: RenderBudget;
 
   constructor(
     private readonly macroCalls: ReadonlyMap<object, MacroCall>,
     private readonly calleeNodes: ReadonlySet<object>,
     private readonly codes: CodeLookup,
+    limits: RenderLimits,
   ) {
     super(GLOBALS);
+    this.budget = new RenderBudget(limits);
   }
 
   override evaluate(node: object | undefined, environment: Environment): RuntimeValue {
+    if (isEvaluated(node)) return node.value;
+    this.budget.step();
+    this.budget.enter();
+    try {
+      const value = this.evaluateWithin(node, environment);
+      // Printed or concatenated, a function value would show its JavaScript source.
+      if (value.type === 'FunctionValue' && !(node && this.calleeNodes.has(node))) {
+        throw new Error('a function can only be called, not used as a value');
+      }
+      this.budget.check(value);
+      return value;
+    } finally {
+      this.budget.leave();
+    }
+  }
+
+  /** Checks what a filter would make before the library makes it. */
+  override applyFilter(operand: RuntimeValue, filter: Node, environment: Environment): RuntimeValue {
+    // e.g. the rendered body of a {% filter %} block, which no evaluate returned
+    this.budget.check(operand);
+    if (filter.type !== 'CallExpression') {
+      guardFilter(this.budget, String(filter.value), operand, [[], new Map()]);
+      return super.applyFilter(operand, filter, environment);
+    }
+    const name = String((filter.callee as Node).value);
+    if (!GUARDED_FILTERS.has(name)) return super.applyFilter(operand, filter, environment);
+    const args = this.evaluateArguments(filter.args, environment);
+    guardFilter(this.budget, name, operand, args);
+    return super.applyFilter(operand, { ...filter, args: evaluatedArguments(args) }, environment);
+  }
+
+  private evaluateWithin(node: object | undefined, environment: Environment): RuntimeValue {
     const macro = node && this.macroCalls.get(node);
     if (macro) return new StringValue(this.fill(macro));
-    if (isConcatenation(node)) {
-      return new StringValue(this.text(node.left, environment) + this.text(node.right, environment));
-    }
+    if (!isNode(node)) return super.evaluate(node, environment);
+    if (isConcatenation(node)) return new StringValue(this.text(node.left, environment) + this.text(node.right, environment));
+    if (node.type === 'For') return this.loop(node, environment);
+    if (isReplaceMethod(node) && this.calleeNodes.has(node)) return this.replaceMethod(node, environment);
     const value = super.evaluate(node, environment);
-    // Printed or concatenated, a function value would show its JavaScript source.
-    if (value.type === 'FunctionValue' && !(node && this.calleeNodes.has(node))) {
-      throw new Error('a function can only be called, not used as a value');
-    }
+    if (node.type === 'Set' && (node.assignee as Node).type === 'MemberExpression') this.budget.forgetSizes();
     return value;
   }
 
@@ -275,6 +356,29 @@ class MailingInterpreter extends Interpreter {
   private text(node: unknown, environment: Environment): string {
     const value = this.evaluate(node as object, environment);
     return value.type === 'UndefinedValue' || value.type === 'NullValue' ? '' : String(value);
+  }
+
+  /** A for loop, its iterations charged before the library sets up a scope and a `loop` object for each. */
+  private loop(node: Node, environment: Environment): RuntimeValue {
+    const select = node.iterable as Node;
+    const source = select.type === 'SelectExpression' ? (select.lhs as Node) : select;
+    const items = this.evaluate(source, environment);
+    if (Array.isArray(items.value)) this.budget.step(items.value.length * STEPS_PER_ITERATION);
+    else if (items.value instanceof Map) this.budget.step(items.value.size * STEPS_PER_ITERATION);
+    const iterable = source === select ? evaluated(items) : { ...select, lhs: evaluated(items) };
+    return super.evaluate({ ...node, iterable }, environment);
+  }
+
+  /** `text.replace(a, b)`, checked before it runs: replacing '' inserts between every character. */
+  private replaceMethod(node: Node, environment: Environment): RuntimeValue {
+    const receiver = this.evaluate(node.object as Node, environment);
+    const method = super.evaluate({ ...node, object: evaluated(receiver) }, environment);
+    if (receiver.type !== 'StringValue' || method.type !== 'FunctionValue') return method;
+    const replace = method.value as NativeFunction;
+    return new FunctionValue((args, scope) => {
+      guardReplace(this.budget, receiver.value as string, args);
+      return replace(args, scope);
+    });
   }
 
   private fill({ kind, name }: MacroCall): string {
@@ -292,14 +396,21 @@ class MailingInterpreter extends Interpreter {
   }
 }
 
-function isConcatenation(node: object | undefined): node is Node {
-  return isNode(node) && node.type === 'BinaryExpression' && (node.operator as Token).value === '~';
+function isConcatenation(node: Node): boolean {
+  return node.type === 'BinaryExpression' && (node.operator as Token).value === '~';
+}
+
+function isReplaceMethod(node: Node): boolean {
+  return node.type === 'MemberExpression' && !node.computed && (node.property as Node).value === 'replace';
 }
 
 /** The caller reserves a code for every group the template names, so a missing one is a bug. */
 class MissingCodeError extends Error {}
 
-/** Attribute values as plain data (JSON-like), so nothing callable can reach the template. */
+/**
+ * Attribute values as plain data (JSON-like), so nothing callable can reach the template. The
+ * recursion is safe: attributes nested too deeply are refused first (clientOf).
+ */
 function toData(value: unknown): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
@@ -315,15 +426,27 @@ function dataObject(entries: [string, unknown][]): Record<string, unknown> {
   return object;
 }
 
-export function compileTemplate(template: TemplateSource): CompiledTemplate {
+/** The 400 for a template with these problems: one error per field, naming line and column. */
+export function invalidTemplate(problems: readonly TemplateProblem[]): ValidationError {
+  const errors = problems.map(({ field, line, column, message }) => ({ path: `template.${field}`, message: `line ${line}, column ${column}: ${message}` }));
+  const summary = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+  return new ValidationError(`The template is invalid: ${summary}`, errors);
+}
+
+/** The recipient as the template's `client`. */
+function clientOf(recipient: RecipientContext): Record<string, unknown> {
+  const tooDeep = attributeDepthProblem(recipient.attributes);
+  if (tooDeep) throw new TemplateRenderError('attributes', tooDeep);
+  const client = dataObject(Object.entries(recipient.attributes).filter(([key]) => !MACROS.has(key)));
+  client.id = recipient.id;
+  return client;
+}
+
+/** Compiles subject and body; each render is held to `limits` (template-budget.ts). */
+export function compileTemplate(template: TemplateSource, limits: Readonly<RenderLimits> = DEFAULT_RENDER_LIMITS): CompiledTemplate {
   const results = analyseFields(template);
-  const errors = results.flatMap(({ field, problem }) =>
-    problem ? [{ path: `template.${field}`, message: `line ${problem.line}, column ${problem.column}: ${problem.message}` }] : [],
-  );
-  if (errors.length > 0) {
-    const summary = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
-    throw new ValidationError(`The template is invalid: ${summary}`, errors);
-  }
+  const problems = results.flatMap(({ problem }) => (problem ? [problem] : []));
+  if (problems.length > 0) throw invalidTemplate(problems);
   const analyses = new Map(results.map((r) => [r.field, r.analysis as Analysis]));
   const calls = new Map([...analyses.values()].flatMap((a) => [...a.calls]));
   const callees = new Set([...analyses.values()].flatMap((a) => [...a.callees]));
@@ -332,18 +455,21 @@ export function compileTemplate(template: TemplateSource): CompiledTemplate {
   return {
     groups,
     render(recipient, codes) {
-      const interpreter = new MailingInterpreter(calls, callees, codes);
-      const client = dataObject(Object.entries(recipient.attributes).filter(([key]) => !MACROS.has(key)));
-      client.id = recipient.id;
+      const client = clientOf(recipient);
+      const interpreter = new MailingInterpreter(calls, callees, codes, limits);
       const renderField = (field: Field): string | undefined => {
         const analysis = analyses.get(field);
         if (!analysis) return undefined;
         const scope = new Environment(GLOBALS);
         scope.set('client', client);
         try {
-          return String(interpreter.evaluate(analysis.program, scope).value);
+          const text = String(interpreter.evaluate(analysis.program, scope).value);
+          interpreter.budget.output(text);
+          return text;
         } catch (err) {
           if (err instanceof MissingCodeError) throw err;
+          const overBudget = budgetMessage(err);
+          if (overBudget) throw new TemplateBudgetError(field, overBudget);
           throw new TemplateRenderError(field, err instanceof Error ? err.message : String(err));
         }
       };

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { customerPromocodes, getCustomer, putCustomer } from '../../db/customers.js';
 import { issueCode, reissueCode } from '../../db/issuance.js';
 import { type AppDeps, newRouter } from '../router.js';
-import { errorResponses, IdParams, jsonBody, jsonResponse, security } from '../schemas/common.js';
+import { AttributesSchema, errorResponses, IdParams, jsonBody, jsonResponse, security } from '../schemas/common.js';
 
 const CustomerIdParams = z.object({
   id: z.string().min(1).max(200).openapi({ param: { name: 'id', in: 'path' }, example: 'customer-42' }),
@@ -31,7 +31,7 @@ export function customerRoutes({ sql }: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'put', path: '/customers/{id}', tags: ['Customers'], security,
-      request: { params: CustomerIdParams, body: jsonBody(z.object({ attributes: z.record(z.string(), z.unknown()) }).strict()) },
+      request: { params: CustomerIdParams, body: jsonBody(z.object({ attributes: AttributesSchema }).strict()) },
       responses: { 200: jsonResponse('The customer', CustomerSchema), ...errorResponses } }),
     async (c) => c.json(await putCustomer(sql, c.req.valid('param').id, c.req.valid('json').attributes), 200),
   );

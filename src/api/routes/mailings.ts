@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { addRecipients, createMailing, getMailing, getMailingRecord, listMailings, listRecipients, lockDraft, markStarted, type NewRecipient } from '../../db/mailings.js';
-import { checkTemplate, compileTemplate } from '../../domain/template.js';
+import { compileTemplate, invalidTemplate } from '../../domain/template.js';
 import { cancelMailing } from '../../temporal/cancel-mailing.js';
 import { ensureMailingWorkflow } from '../../temporal/start-mailing.js';
 import { type AppDeps, newRouter } from '../router.js';
@@ -33,6 +33,8 @@ export function mailingRoutes(deps: AppDeps) {
     async (c) => {
       const { id, name, channel, template, recipients } = c.req.valid('json');
       compileTemplate(template); // a 400 naming line and column, before anything is recorded
+      const check = await deps.renderPool.check(template); // a 400 too for a template over its render budget
+      if (!check.valid) throw invalidTemplate([check.error]);
       const { mailing } = await createMailing(sql, { publicId: id ?? randomUUID(), name, channel, template, recipients });
       await ensureMailingWorkflow(deps, mailing);
       return c.json(await getMailing(sql, mailing.publicId), 202);
@@ -117,10 +119,10 @@ export function mailingRoutes(deps: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'post', path: '/templates/check', tags, security,
-      description: 'Checks a template: the first error with its line and column, and the groups it issues from (initial) and repeats from (repeat).',
+      description: 'Checks a template: the first error with its line and column, and the groups it issues from (initial) and repeats from (repeat). A template that exceeds its render budget even without recipient data (a loop doubling a list, a macro calling itself) is invalid too, its error at line 1, column 1.',
       request: { body: jsonBody(TemplateCheckBody) },
       responses: { 200: jsonResponse('The check', TemplateCheckSchema), ...errorResponses } }),
-    (c) => c.json(checkTemplate(c.req.valid('json').template), 200),
+    async (c) => c.json(await deps.renderPool.check(c.req.valid('json').template), 200),
   );
 
   return app;

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { ATTRIBUTE_DEPTH_MESSAGE, MAX_ATTRIBUTE_DEPTH, tooDeepAttribute } from '../../domain/attributes.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../domain/pagination.js';
 
 export const ProblemSchema = z
@@ -17,6 +18,15 @@ export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   cursor: z.string().min(1).optional(),
 });
+
+/** A customer's attributes: a JSON object whose lists and objects nest at most MAX_ATTRIBUTE_DEPTH levels. */
+export const AttributesSchema = z
+  .record(z.string(), z.unknown())
+  .superRefine((attributes, context) => {
+    const path = tooDeepAttribute(attributes);
+    if (path) context.addIssue({ code: 'custom', message: ATTRIBUTE_DEPTH_MESSAGE, path });
+  })
+  .openapi({ description: `any JSON object; lists and objects inside it nest at most ${MAX_ATTRIBUTE_DEPTH} levels deep` });
 
 export const pageOf = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { PageQuery } from './common.js';
+import { AttributesSchema, PageQuery } from './common.js';
 
 export const MAX_INLINE_RECIPIENTS = 100_000;
 
@@ -16,7 +16,7 @@ export const RecipientSchema = z
     customerId: z.string().trim().min(1).max(200),
     email: z.email().optional(),
     phone: z.string().trim().min(1).max(50).optional(),
-    attributes: z.record(z.string(), z.unknown()).optional(),
+    attributes: AttributesSchema.optional(),
   })
   .strict()
   .openapi('Recipient');
@@ -49,7 +49,8 @@ export const MailingSchema = z
     recipients: z.number().int(),
     sent: z.number().int(),
     failed: z.number().int(),
-    pending: z.number().int(),
+    unknown: z.number().int().openapi({ description: 'recipients whose delivery outcome is unknown (a timeout, a connection lost after sending, an interrupted attempt): the message may have arrived, so their codes count as issued' }),
+    pending: z.number().int().openapi({ description: 'recipients not settled yet, those being sent included; `recipients = sent + failed + unknown + pending`' }),
     codes: z.array(z.object({ group: z.string(), reserved: z.number().int(), issued: z.number().int(), released: z.number().int() })),
     error: z.object({ code: z.string(), detail: z.string() }).optional(),
     workflowId: z.string(),
@@ -66,12 +67,16 @@ export const RecipientsReportSchema = z
   })
   .openapi('RecipientsReport');
 
-export const RecipientQuery = PageQuery.extend({ status: z.enum(['sent', 'failed', 'pending']).optional() });
+const RecipientStatusSchema = z.enum(['pending', 'sending', 'sent', 'failed', 'unknown']).openapi({
+  description: '`sending`: handed to the channel by a batch that has not recorded the outcome yet; `unknown`: the message may have arrived (its codes are issued)',
+});
+
+export const RecipientQuery = PageQuery.extend({ status: RecipientStatusSchema.optional() });
 
 export const RecipientOutcomeSchema = z
   .object({
     customerId: z.string(),
-    status: z.enum(['sent', 'failed', 'pending']),
+    status: RecipientStatusSchema,
     error: z.string().optional(),
     codes: z.array(z.object({ group: z.string(), code: z.string(), kind: z.enum(['initial', 'repeat']) })),
   })
