@@ -5,9 +5,10 @@ import type { Config } from './config.js';
 import { createSql, type Sql } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { logger } from './logger.js';
+import { createRenderPool } from './render/render-pool.js';
 import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
 import { startReconciler } from './temporal/reconcile.js';
-import { createWorker } from './worker/create-worker.js';
+import { startWorker } from './worker/create-worker.js';
 
 export interface Endpoints {
   databaseUrl: string;
@@ -31,29 +32,25 @@ export async function connect(config: Config, endpoints: Endpoints): Promise<{ s
   };
 }
 
-export async function runWorker(config: Config, endpoints: Endpoints, sql: Sql) {
-  const { worker, connection } = await createWorker({
+export async function runWorker(config: Config, endpoints: Endpoints, sql: Sql, workflowBundlePath?: string) {
+  const worker = await startWorker({
     address: endpoints.temporalAddress,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     sql,
     config,
+    workflowBundlePath,
   });
-  const running = worker.run();
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
-  return {
-    stop: async () => {
-      worker.shutdown();
-      await running;
-      await connection.close();
-    },
-  };
+  return worker;
 }
 
 export function runApi(config: Config, deps: { sql: Sql; temporal: Client }) {
   if (config.apiTokens.length === 0) throw new Error('PROMO_API_TOKENS must name at least one token.');
+  const renderPool = createRenderPool({ threads: config.PROMO_RENDER_THREADS });
   const app = createApp({
     ...deps,
+    renderPool,
     logger,
     apiTokens: config.apiTokens,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -66,9 +63,10 @@ export function runApi(config: Config, deps: { sql: Sql; temporal: Client }) {
   logger.info({ port: config.PORT }, 'API listening');
   const reconciler = startReconciler({ ...deps, logger });
   return {
-    stop: () => {
+    stop: async () => {
       reconciler.stop();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await renderPool.close();
     },
   };
 }

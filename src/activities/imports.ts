@@ -1,5 +1,5 @@
 import { importBatch } from '../db/imports.js';
-import type { ActivityDeps } from './index.js';
+import type { ActivityDeps } from './deps.js';
 import { type JobProgress, runBatch } from './jobs.js';
 
 export function importActivities({ sql, config }: ActivityDeps) {

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { generateBatch } from '../db/generation.js';
 import { type BatchOutcome, finishJob, type Job, type JobOutcome, publicJob } from '../db/jobs.js';
 import { failPermanently } from './failures.js';
-import type { ActivityDeps } from './index.js';
+import type { ActivityDeps } from './deps.js';
 
 export interface JobProgress {
   job: Job;

@@ -1,110 +1,10 @@
-import { checkTemplate, groupKey } from '../domain/template.js';
 import type { Sql, TransactionSql } from './client.js';
 import type { Attributes } from './customers.js';
-import { lockGroup } from './groups.js';
+import type { MailingGroup, MailingRefusal } from './mailing-reservation.js';
 import { getMailingRecord, type MailingRecord, type MailingStatus } from './mailings.js';
 
-export interface MailingGroup {
-  /** as the template names it */
-  name: string;
-  id: string;
-  kind: 'initial' | 'repeat';
-}
-
-export interface MailingRefusal {
-  code: 'unknown_group' | 'insufficient_codes' | 'invalid_template';
-  detail: string;
-}
-
-export type Reservation = { ok: true; lastSeq: number } | { ok: false; error: MailingRefusal };
-
-class Refused extends Error {
-  constructor(readonly refusal: MailingRefusal) {
-    super(refusal.detail);
-  }
-}
-
-/**
- * Blocks, in one transaction, one active code per recipient in every group the template
- * names with promocode(...), and records which recipient gets which. All or nothing: a
- * missing group or a group short of codes leaves nothing blocked and fails the mailing.
- * Repeated after success, it reserves nothing more.
- */
-export async function reserveMailingCodes(sql: Sql, publicId: string): Promise<Reservation> {
-  try {
-    return await sql.begin(async (tx) => {
-      const mailing = await getMailingRecord(tx, publicId, true);
-      if (mailing.status !== 'reserving') return { ok: true, lastSeq: await lastSeq(tx, mailing) };
-      const groups = await resolveGroups(tx, mailing);
-      const recipients = await recipientCount(tx, mailing);
-      for (const group of groups.filter((g) => g.kind === 'initial').sort((a, b) => Number(a.id) - Number(b.id))) {
-        await reserveGroup(tx, mailing, group, recipients);
-      }
-      await tx`update mailing set status = 'sending', groups = ${tx.json(groups as never)} where id = ${mailing.id}`;
-      // a large mailing has just added most of these tables' rows: plan its batches on fresh statistics
-      await tx`analyze mailing_recipient, mailing_code`;
-      return { ok: true, lastSeq: await lastSeq(tx, mailing) };
-    });
-  } catch (error) {
-    if (!(error instanceof Refused)) throw error;
-    await finishMailing(sql, publicId, 'failed', error.refusal);
-    return { ok: false, error: error.refusal };
-  }
-}
-
-async function resolveGroups(tx: TransactionSql, mailing: MailingRecord): Promise<MailingGroup[]> {
-  const check = checkTemplate(mailing.template);
-  if (!check.valid) {
-    const { field, line, column, message } = check.error;
-    throw new Refused({ code: 'invalid_template', detail: `${field}, line ${line}, column ${column}: ${message}` });
-  }
-  const named = [
-    ...check.groups.initial.map((name) => ({ name, kind: 'initial' as const })),
-    ...check.groups.repeat.map((name) => ({ name, kind: 'repeat' as const })),
-  ];
-  const rows = await tx<{ id: string; key: string }[]>`
-    select id, lower(btrim(name)) as key from promo_group
-     where deleted_at is null and lower(btrim(name)) = any(${named.map((g) => groupKey(g.name))}::text[])`;
-  const ids = new Map(rows.map((row) => [row.key, row.id]));
-  const unknown = [...new Set(named.filter((g) => !ids.has(groupKey(g.name))).map((g) => g.name))];
-  if (unknown.length > 0) {
-    throw new Refused({ code: 'unknown_group', detail: `No group is named ${unknown.map((n) => `"${n}"`).join(', ')}.` });
-  }
-  return named.map((g) => ({ ...g, id: ids.get(groupKey(g.name))! }));
-}
-
-async function reserveGroup(tx: TransactionSql, mailing: MailingRecord, group: MailingGroup, needed: number): Promise<void> {
-  // the group lock orders concurrent reservations: one of two mailings that do not both fit gets all it needs
-  const { active } = await lockGroup(tx, group.id, 'no key update');
-  if (active < needed) {
-    throw new Refused({
-      code: 'insufficient_codes',
-      detail: `Group "${group.name}" has ${active} active codes; the mailing needs ${needed}.`,
-    });
-  }
-  await tx`
-    with picked as (
-      select id, row_number() over (order by id) as rn
-        from (select id from promo_code where group_id = ${group.id} and status = 'active'
-               order by id limit ${needed} for update skip locked) as p
-    ), recipients as (
-      select seq, row_number() over (order by seq) as rn from mailing_recipient where mailing_id = ${mailing.id}
-    ), blocked as (
-      update promo_code c set status = 'blocked', mailing_id = ${mailing.id} from picked where c.id = picked.id
-    )
-    insert into mailing_code (mailing_id, seq, group_id, kind, code_id)
-    select ${mailing.id}, r.seq, ${group.id}, 'initial', p.id from picked p join recipients r using (rn)`;
-}
-
-async function recipientCount(tx: TransactionSql, mailing: MailingRecord): Promise<number> {
-  const [row] = await tx<{ n: number }[]>`select count(*)::int as n from mailing_recipient where mailing_id = ${mailing.id}`;
-  return row!.n;
-}
-
-async function lastSeq(tx: TransactionSql, mailing: MailingRecord): Promise<number> {
-  const [row] = await tx<{ seq: string }[]>`select coalesce(max(seq), 0) as seq from mailing_recipient where mailing_id = ${mailing.id}`;
-  return Number(row!.seq);
-}
+// Recipients go pending → sending (claimed by a batch attempt, committed before the message
+// leaves) → sent | failed | unknown. See migration 010 for the rules a claim follows.
 
 export interface HeldCode {
   groupId: string;
@@ -112,7 +12,7 @@ export interface HeldCode {
   code: string;
 }
 
-export interface PendingRecipient {
+export interface UnsettledRecipient {
   seq: number;
   customerId: string;
   email: string | null;
@@ -126,18 +26,22 @@ export interface PendingRecipient {
 
 export interface SendContext {
   mailing: MailingRecord & { groups: MailingGroup[] };
-  recipients: PendingRecipient[];
+  recipients: UnsettledRecipient[];
 }
 
-/** The recipients of seq range [fromSeq, toSeq] still pending, with their codes. */
-export async function loadPendingRecipients(sql: Sql, publicId: string, fromSeq: number, toSeq: number): Promise<SendContext> {
+/**
+ * The recipients of seq range [fromSeq, toSeq] not settled yet (pending, or being sent by an
+ * attempt that may have died), with their codes; none once the mailing stopped sending.
+ */
+export async function loadUnsettledRecipients(sql: Sql, publicId: string, fromSeq: number, toSeq: number): Promise<SendContext> {
   const mailing = (await getMailingRecord(sql, publicId)) as SendContext['mailing'];
-  const rows = await sql<(Omit<PendingRecipient, 'seq' | 'reserved' | 'last'> & { seq: string })[]>`
+  if (mailing.status !== 'sending') return { mailing, recipients: [] };
+  const rows = await sql<(Omit<UnsettledRecipient, 'seq' | 'reserved' | 'last'> & { seq: string })[]>`
     select r.seq, r.customer_id, r.email, r.phone, c.attributes
       from mailing_recipient r join customer c on c.id = r.customer_id
-     where r.mailing_id = ${mailing.id} and r.seq between ${fromSeq} and ${toSeq} and r.status = 'pending'
+     where r.mailing_id = ${mailing.id} and r.seq between ${fromSeq} and ${toSeq} and r.status in ('pending', 'sending')
      order by r.seq`;
-  if (rows.length === 0 || mailing.status !== 'sending') return { mailing, recipients: [] };
+  if (rows.length === 0) return { mailing, recipients: [] };
   const reserved = await sql<(Omit<HeldCode, 'code'> & { seq: string })[]>`
     select seq, group_id, code_id from mailing_code
      where mailing_id = ${mailing.id} and seq between ${fromSeq} and ${toSeq} and kind = 'initial' and state = 'reserved'`;
@@ -170,72 +74,122 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups;
 }
 
-export interface Delivery {
+/**
+ * Write-ahead: marks recipients as being sent by batch attempt `attempt` and commits, before
+ * any of their messages leaves. A recipient is claimed when pending, or when an earlier attempt
+ * was sending it (that attempt may have died after delivering): the answer says which
+ * (`true`: taken over). Nothing is claimed once the mailing stopped sending; the mailing row is
+ * share-locked, so a claim and the end of the mailing never interleave.
+ */
+export async function claimRecipients(sql: Sql, mailing: MailingRecord, seqs: readonly number[], attempt: number): Promise<Map<number, boolean>> {
+  const rows = await sql<{ seq: string; takenOver: boolean }[]>`
+    with live as (
+      select id from mailing where id = ${mailing.id} and status = 'sending' for share
+    ), claimable as (
+      select r.seq, r.status from mailing_recipient r join live on r.mailing_id = live.id
+       where r.seq = any(${seqs}::bigint[])
+         and (r.status = 'pending' or (r.status = 'sending' and r.send_attempt < ${attempt}))
+         for update of r
+    )
+    update mailing_recipient r set status = 'sending', send_attempt = ${attempt}
+      from claimable
+     where r.mailing_id = ${mailing.id} and r.seq = any(${seqs}::bigint[]) and r.seq = claimable.seq
+    returning r.seq, claimable.status = 'sending' as taken_over`;
+  return new Map(rows.map((row) => [Number(row.seq), row.takenOver]));
+}
+
+/**
+ * What became of a claimed recipient: `sent`, `failed` (definitely not delivered: its codes go
+ * back to active), `unknown` (may have been delivered: its codes are issued as if sent), or
+ * `pending` (never attempted: back to the queue).
+ */
+export interface Outcome {
   seq: number;
   customerId: string;
-  delivered: boolean;
+  status: 'sent' | 'failed' | 'unknown' | 'pending';
   error?: string | undefined;
-  /** reserved codes the message carried: issued when delivered */
+  /** reserved codes the message carried: issued when sent or unknown */
   used: string[];
   /** repeat codes the message carried */
   repeated: HeldCode[];
 }
 
+export interface Tally {
+  sent: number;
+  failed: number;
+  unknown: number;
+}
+
 /**
- * Records a batch's deliveries in one transaction: codes of delivered messages become issued
- * to their customer (history rows, initial or repeat); codes of failed messages and reserved
- * codes a message did not use return to active. Only recipients still pending count, and a
- * code changes only from `blocked` by this mailing, so a repeated commit changes nothing.
+ * Records outcomes of attempt `attempt` in one transaction. `sent` holds whoever delivered it
+ * (a message delivered is delivered, even by a stale attempt). Any other outcome counts only
+ * while this attempt still holds the claim: an attempt that was taken over can never release
+ * a code its successor may have delivered. Codes of sent and unknown recipients become issued
+ * to them (initial history rows; repeat codes recorded as repeats); codes of failed ones, and
+ * reserved codes a message did not use, return to active. A repeated commit changes nothing.
  */
-export async function recordDeliveries(sql: Sql, mailing: MailingRecord, deliveries: readonly Delivery[]): Promise<void> {
-  if (deliveries.length === 0) return;
-  await sql.begin(async (tx) => {
-    const settled = await settleRecipients(tx, mailing, deliveries);
-    const fresh = deliveries.filter((d) => settled.has(d.seq));
-    const delivered = fresh.filter((d) => d.delivered);
-    const customerOf = new Map(fresh.map((d) => [d.seq, d.customerId]));
-    const used = new Set(delivered.flatMap((d) => d.used));
+export async function recordOutcomes(sql: Sql, mailing: MailingRecord, attempt: number, outcomes: readonly Outcome[]): Promise<Tally> {
+  const tally: Tally = { sent: 0, failed: 0, unknown: 0 };
+  if (outcomes.length === 0) return tally;
+  return sql.begin(async (tx) => {
+    const settled = await settleRecipients(tx, mailing, attempt, outcomes);
+    const fresh = outcomes.filter((o) => settled.get(o.seq) && o.status !== 'pending');
+    for (const outcome of fresh) tally[outcome.status as keyof Tally] += 1;
+    const holders = fresh.filter((o) => o.status !== 'failed');
+    const customerOf = new Map(fresh.map((o) => [o.seq, o.customerId]));
+    const used = holders.flatMap((o) => o.used);
     // rows are found by `seq = any(...)` on the primary key: estimates for fresh bulk rows are unreliable
     const reserved = await tx<{ codeId: string; seq: string; state: 'issued' | 'released' }[]>`
-      update mailing_code set state = case when code_id = any(${[...used]}::bigint[]) then 'issued' else 'released' end::mailing_code_state
-       where mailing_id = ${mailing.id} and seq = any(${[...settled]}::bigint[]) and kind = 'initial' and state = 'reserved'
+      update mailing_code set state = case when code_id = any(${used}::bigint[]) then 'issued' else 'released' end::mailing_code_state
+       where mailing_id = ${mailing.id} and seq = any(${fresh.map((o) => o.seq)}::bigint[]) and kind = 'initial' and state = 'reserved'
       returning code_id, seq, state`;
-    const repeats = delivered.flatMap((d) => d.repeated.map((code) => ({ ...code, seq: d.seq, customerId: d.customerId })));
-    if (repeats.length > 0) {
-      await tx`
-        with t as (
-          select * from unnest(${repeats.map((r) => r.seq)}::bigint[], ${repeats.map((r) => r.customerId)}::text[],
-                               ${repeats.map((r) => r.groupId)}::bigint[], ${repeats.map((r) => r.codeId)}::bigint[])
-                   as t (seq, customer_id, group_id, code_id)
-        ), recorded as (
-          insert into mailing_code (mailing_id, seq, group_id, kind, code_id, state)
-          select ${mailing.id}, seq, group_id, 'repeat', code_id, 'issued' from t
-        )
-        insert into code_issuance (customer_id, group_id, code_id, kind, mailing_id)
-        select customer_id, group_id, code_id, 'repeat', ${mailing.id} from t`;
-    }
+    await recordRepeats(tx, mailing, holders);
     // last, so that the group row the counters live on stays locked only until the commit
     await settleCodes(tx, mailing, reserved.map((row) => ({
       codeId: row.codeId,
       customerId: row.state === 'issued' ? customerOf.get(Number(row.seq))! : null,
     })));
+    return tally;
   });
 }
 
-async function settleRecipients(tx: TransactionSql, mailing: MailingRecord, deliveries: readonly Delivery[]): Promise<Set<number>> {
-  const failed = deliveries.filter((d) => !d.delivered);
-  const sent = await tx<{ seq: string }[]>`
-    update mailing_recipient set status = 'sent'
-     where mailing_id = ${mailing.id} and seq = any(${deliveries.filter((d) => d.delivered).map((d) => d.seq)}::bigint[])
-       and status = 'pending'
+/** Applies the outcomes the recipients' states allow; answers, by seq, those that changed. */
+async function settleRecipients(tx: TransactionSql, mailing: MailingRecord, attempt: number, outcomes: readonly Outcome[]): Promise<Map<number, true>> {
+  const sent = outcomes.filter((o) => o.status === 'sent').map((o) => o.seq);
+  const others = outcomes.filter((o) => o.status !== 'sent');
+  const delivered = sent.length === 0 ? [] : await tx<{ seq: string }[]>`
+    update mailing_recipient set status = 'sent', error = null
+     where mailing_id = ${mailing.id} and seq = any(${sent}::bigint[]) and status in ('sending', 'unknown')
     returning seq`;
-  const notSent = failed.length === 0 ? [] : await tx<{ seq: string }[]>`
-    update mailing_recipient r set status = 'failed', error = t.error
-      from unnest(${failed.map((d) => d.seq)}::bigint[], ${failed.map((d) => d.error ?? 'not delivered')}::text[]) as t (seq, error)
-     where r.mailing_id = ${mailing.id} and r.seq = any(${failed.map((d) => d.seq)}::bigint[]) and r.seq = t.seq
-       and r.status = 'pending'
+  const claimed = others.length === 0 ? [] : await tx<{ seq: string }[]>`
+    update mailing_recipient r
+       set status = t.status::recipient_status, error = t.error,
+           send_attempt = case when t.status = 'pending' then null else r.send_attempt end
+      from unnest(${others.map((o) => o.seq)}::bigint[], ${others.map((o) => o.status)}::text[],
+                  ${others.map((o) => o.error ?? null) as string[]}::text[]) as t (seq, status, error)
+     where r.mailing_id = ${mailing.id} and r.seq = any(${others.map((o) => o.seq)}::bigint[]) and r.seq = t.seq
+       and r.status = 'sending' and r.send_attempt = ${attempt}
     returning r.seq`;
-  return new Set([...sent, ...notSent].map((row) => Number(row.seq)));
+  return new Map([...delivered, ...claimed].map((row) => [Number(row.seq), true]));
+}
+
+/** Repeat codes carried by messages that may have been delivered, recorded once each. */
+async function recordRepeats(tx: TransactionSql, mailing: MailingRecord, holders: readonly Outcome[]): Promise<void> {
+  const repeats = holders.flatMap((o) => o.repeated.map((code) => ({ ...code, seq: o.seq, customerId: o.customerId })));
+  if (repeats.length === 0) return;
+  await tx`
+    with t as (
+      select * from unnest(${repeats.map((r) => r.seq)}::bigint[], ${repeats.map((r) => r.customerId)}::text[],
+                           ${repeats.map((r) => r.groupId)}::bigint[], ${repeats.map((r) => r.codeId)}::bigint[])
+               as t (seq, customer_id, group_id, code_id)
+    ), recorded as (
+      insert into mailing_code (mailing_id, seq, group_id, kind, code_id, state)
+      select ${mailing.id}, seq, group_id, 'repeat', code_id, 'issued' from t
+      on conflict do nothing
+      returning seq, group_id, code_id
+    )
+    insert into code_issuance (customer_id, group_id, code_id, kind, mailing_id)
+    select t.customer_id, t.group_id, t.code_id, 'repeat', ${mailing.id} from recorded join t using (seq, group_id, code_id)`;
 }
 
 /** Blocked codes of this mailing become issued to a customer (with an initial history row) or active again, in one statement. */
@@ -257,7 +211,36 @@ async function settleCodes(tx: TransactionSql, mailing: MailingRecord, codes: re
     select customer_id, group_id, id, 'initial', ${mailing.id} from settled where status = 'issued'`;
 }
 
-/** Returns to active every code the mailing still reserves. */
+/** How many recipients of the range are still unsettled while the mailing is sending. */
+export async function countUnsettled(sql: Sql, mailing: MailingRecord, fromSeq: number, toSeq: number): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from mailing_recipient r join mailing m on m.id = r.mailing_id
+     where r.mailing_id = ${mailing.id} and m.status = 'sending' and r.seq between ${fromSeq} and ${toSeq}
+       and r.status in ('pending', 'sending')`;
+  return row!.n;
+}
+
+export const INTERRUPTED_DELIVERY = 'the delivery was interrupted after the message was handed to the channel; it may have arrived';
+
+/**
+ * Recipients still being sent when the mailing ends may hold their message: they become
+ * `unknown`, with every code reserved for them issued to them.
+ */
+async function settleInterrupted(tx: TransactionSql, mailing: MailingRecord): Promise<void> {
+  const interrupted = await tx<{ seq: string; customerId: string }[]>`
+    update mailing_recipient set status = 'unknown', error = ${INTERRUPTED_DELIVERY}
+     where mailing_id = ${mailing.id} and status = 'sending'
+    returning seq, customer_id`;
+  if (interrupted.length === 0) return;
+  const customerOf = new Map(interrupted.map((row) => [row.seq, row.customerId]));
+  const codes = await tx<{ codeId: string; seq: string }[]>`
+    update mailing_code set state = 'issued'
+     where mailing_id = ${mailing.id} and seq = any(${[...customerOf.keys()]}::bigint[]) and kind = 'initial' and state = 'reserved'
+    returning code_id, seq`;
+  await settleCodes(tx, mailing, codes.map((row) => ({ codeId: row.codeId, customerId: customerOf.get(row.seq)! })));
+}
+
+/** Returns to active every code the mailing still reserves (its pending recipients' codes). */
 async function releaseReserved(tx: TransactionSql, mailing: MailingRecord): Promise<void> {
   await tx`
     with released as (
@@ -268,7 +251,10 @@ async function releaseReserved(tx: TransactionSql, mailing: MailingRecord): Prom
       from released where c.id = released.code_id and c.status = 'blocked' and c.mailing_id = ${mailing.id}`;
 }
 
-/** Ends a mailing: whatever it still blocks returns to active, then its final status. An ended mailing stays as it is. */
+/**
+ * Ends a mailing by its recipients' states: those being sent keep their codes (unknown), those
+ * never attempted give theirs back, then the final status. An ended mailing stays as it is.
+ */
 export async function finishMailing(
   sql: Sql,
   publicId: string,
@@ -277,6 +263,7 @@ export async function finishMailing(
 ): Promise<void> {
   await sql.begin(async (tx) => {
     const mailing = await getMailingRecord(tx, publicId, true);
+    await settleInterrupted(tx, mailing);
     await releaseReserved(tx, mailing);
     await tx`
       update mailing set status = ${status}, finished_at = now(),

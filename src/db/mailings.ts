@@ -8,7 +8,7 @@ import { type Attributes, mergeCustomers } from './customers.js';
 
 export type ChannelConfig = { type: 'log' } | { type: 'webhook'; url: string } | { type: 'smtp'; from: string };
 export type MailingStatus = 'draft' | 'reserving' | 'sending' | 'completed' | 'failed' | 'cancelled';
-export type RecipientStatus = 'pending' | 'sent' | 'failed';
+export type RecipientStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'unknown';
 
 export interface NewRecipient {
   customerId: string;
@@ -39,6 +39,9 @@ export interface Mailing {
   recipients: number;
   sent: number;
   failed: number;
+  /** delivery outcome unknown: the message may have arrived, so its codes count as issued */
+  unknown: number;
+  /** not settled yet, being sent included */
   pending: number;
   codes: { group: string; reserved: number; issued: number; released: number }[];
   error?: { code: string; detail: string };
@@ -132,18 +135,19 @@ export async function listMailings(sql: Sql, options: { limit?: number | undefin
   return toPage(rows, limit, toMailing, (row) => row.id);
 }
 
-type MailingSummaryRow = MailingRecord & Pick<Mailing, 'recipients' | 'sent' | 'failed' | 'pending' | 'codes'>;
+type MailingSummaryRow = MailingRecord & Pick<Mailing, 'recipients' | 'sent' | 'failed' | 'unknown' | 'pending' | 'codes'>;
 
 /** Mailings matching `condition`, newest first, with their recipients counted and their initial codes counted by group. */
 function mailingSummaries(sql: Sql, condition: postgres.Fragment, limit: number) {
   return sql<MailingSummaryRow[]>`
-    select m.*, r.recipients, r.sent, r.failed, r.pending, k.codes
+    select m.*, r.recipients, r.sent, r.failed, r.unknown, r.pending, k.codes
       from mailing m
       cross join lateral (
         select count(*)::int as recipients,
                (count(*) filter (where status = 'sent'))::int as sent,
                (count(*) filter (where status = 'failed'))::int as failed,
-               (count(*) filter (where status = 'pending'))::int as pending
+               (count(*) filter (where status = 'unknown'))::int as unknown,
+               (count(*) filter (where status in ('pending', 'sending')))::int as pending
           from mailing_recipient where mailing_id = m.id) r
       cross join lateral (
         select coalesce(json_agg(x order by x.group), '[]') as codes
@@ -165,6 +169,7 @@ function toMailing(row: MailingSummaryRow): Mailing {
     recipients: row.recipients,
     sent: row.sent,
     failed: row.failed,
+    unknown: row.unknown,
     pending: row.pending,
     codes: row.codes,
     ...(row.errorCode !== null && { error: { code: row.errorCode, detail: row.errorDetail ?? '' } }),

@@ -5,13 +5,6 @@ import { finishMailing } from '../db/mailing-delivery.js';
 import type { Logger } from '../logger.js';
 
 /**
- * How long a mailing's workflow must have been closed before its codes are released: longer
- * than a send batch may run (its startToCloseTimeout, 30 minutes), so that no batch of the
- * closed run can still be sending a message with one of them.
- */
-const MAILING_RELEASE_GRACE_SECONDS = 35 * 60;
-
-/**
  * Jobs whose workflow cannot end them any more: the process that recorded the job stopped
  * before starting its workflow, or an operator terminated the workflow in the Temporal UI.
  * Each pass fails the running jobs (older than `minAgeSeconds`) whose workflow has closed;
@@ -43,17 +36,19 @@ export async function reconcileJobs(
 
 /**
  * Mailings still reserving or sending whose workflow closed without ending them (an operator
- * terminated it): once it has been closed for `graceSeconds`, the mailing fails and every code
- * it still blocks returns to active. Returns their ids.
+ * terminated it) are failed and settled by their recipients' states (`finishMailing`): those
+ * being sent keep their codes (`unknown`), the codes of those never attempted return to active.
+ * No time has to pass first: a batch of the closed run that is still alive can claim no one
+ * once the mailing has ended, and what it was sending stays issued. Returns their ids.
  */
-export async function reconcileMailings(deps: { sql: Sql; temporal: Client }, graceSeconds: number): Promise<string[]> {
+export async function reconcileMailings(deps: { sql: Sql; temporal: Client }): Promise<string[]> {
   const mailings = await deps.sql<{ publicId: string; workflowId: string }[]>`
     select public_id, workflow_id from mailing where status in ('reserving', 'sending')`;
   const ended: string[] = [];
   for (const mailing of mailings) {
     const workflow = await describe(deps.temporal, mailing.workflowId);
-    if (!workflow?.closeTime || Date.now() - workflow.closeTime.getTime() < graceSeconds * 1000) continue;
-    const detail = `The mailing's workflow ended (${workflow.status.name}) without finishing it; the codes it still blocked were released.`;
+    if (!workflow?.closeTime) continue;
+    const detail = `The mailing's workflow ended (${workflow.status.name}) without finishing it; recipients being sent kept their codes (unknown), the others' codes were released.`;
     await finishMailing(deps.sql, mailing.publicId, 'failed', { code: 'workflow_ended', detail });
     ended.push(mailing.publicId);
   }
@@ -83,8 +78,8 @@ export function startReconciler(deps: { sql: Sql; temporal: Client; logger: Logg
   let missing = new Set<string>();
   const pass = async () => {
     missing = await reconcileJobs(deps, missing, intervalSeconds);
-    const ended = await reconcileMailings(deps, MAILING_RELEASE_GRACE_SECONDS);
-    if (ended.length > 0) deps.logger.warn({ mailings: ended }, 'mailings whose workflow had ended were failed and their codes released');
+    const ended = await reconcileMailings(deps);
+    if (ended.length > 0) deps.logger.warn({ mailings: ended }, 'mailings whose workflow had ended were failed and settled');
   };
   const timer = setInterval(() => {
     pass().catch((error: unknown) => deps.logger.warn({ err: error }, 'reconciling jobs and mailings failed'));

@@ -9,11 +9,12 @@ import { createApp } from '../../src/api/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/client.js';
 import { logger } from '../../src/logger.js';
-import { createWorker } from '../../src/worker/create-worker.js';
+import { createRenderPool } from '../../src/render/render-pool.js';
+import { startWorker } from '../../src/worker/create-worker.js';
 import { installTemporalRuntime } from '../../src/worker/temporal-runtime.js';
+import { TEMPLATE_DATABASE } from './names.js';
 
 installTemporalRuntime('warn');
-import { TEMPLATE_DATABASE } from './names.js';
 
 export const TEST_TOKEN = 'test-token';
 
@@ -51,7 +52,6 @@ export interface TestWorker {
   stop(): Promise<void>;
 }
 
-/** A worker on this file's own task queue, against its own database. */
 /** The service's configuration for a test: small batches, a scratch data dir, and the given overrides. */
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({
@@ -62,8 +62,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
+/** A worker on this file's own task queue, against its own database. */
 export async function startTestWorker(sql: Sql, taskQueue: string, config: Config): Promise<TestWorker> {
-  const { worker, connection } = await createWorker({
+  return startWorker({
     address: inject('temporalAddress'),
     namespace: 'default',
     taskQueue,
@@ -71,17 +72,6 @@ export async function startTestWorker(sql: Sql, taskQueue: string, config: Confi
     workflowBundlePath: inject('workflowBundlePath'),
     config,
   });
-  const running = worker.run();
-  let stopped: Promise<void> | undefined;
-  return {
-    // a test may stop it early; the file's cleanup then stops it again
-    stop: () =>
-      (stopped ??= (async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running;
-        await connection.close();
-      })()),
-  };
 }
 
 export interface ApiAnswer {
@@ -111,9 +101,11 @@ export async function testStack(options: { env?: Record<string, string>; maxBody
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, namespace: 'default' });
   const taskQueue = `test-${randomUUID()}`;
+  const renderPool = createRenderPool({ threads: 1 });
   const app = createApp({
     sql,
     temporal,
+    renderPool,
     logger: logger.child({}, { level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     apiTokens: [TEST_TOKEN],
     taskQueue,
@@ -148,29 +140,35 @@ export async function testStack(options: { env?: Record<string, string>; maxBody
   };
   cleanups.push(async () => {
     await stack.worker.stop();
+    await renderPool.close();
     await connection.close();
   });
   return stack;
 }
 
 export interface WorkerProcess {
+  /** SIGKILL: no goodbyes */
   kill(): Promise<void>;
+  /** SIGTERM, as a deploy stops it; resolves once the process has exited */
+  terminate(): Promise<void>;
+  exited: Promise<void>;
 }
 
-/** A worker in a child process on the stack's task queue and database; `kill` is SIGKILL, no goodbyes. */
+/** A worker in a child process on the stack's task queue and database, run as `npm run worker` runs it. */
 export async function spawnWorkerProcess(stack: TestStack, env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const settings = Object.fromEntries(
+    Object.entries(stack.config).filter(([name, value]) => /^PROMO_|^SMTP_URL$/.test(name) && value !== undefined).map(([name, value]) => [name, String(value)]),
+  );
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./worker-process.ts', import.meta.url))], {
     env: {
       ...process.env,
+      ...settings,
+      LOG_LEVEL: 'warn',
       DATABASE_URL: stack.databaseUrl,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: stack.taskQueue,
       WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
       PROMO_DATA_DIR: stack.config.dataDir,
-      PROMO_GENERATE_BATCH_SIZE: String(stack.config.PROMO_GENERATE_BATCH_SIZE),
-      PROMO_GENERATE_LANES: String(stack.config.PROMO_GENERATE_LANES),
-      PROMO_IMPORT_BATCH_SIZE: String(stack.config.PROMO_IMPORT_BATCH_SIZE),
-      PROMO_MAILING_BATCH_SIZE: String(stack.config.PROMO_MAILING_BATCH_SIZE),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -182,15 +180,15 @@ export async function spawnWorkerProcess(stack: TestStack, env: Record<string, s
     });
     child.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
   });
-  cleanups.push(async () => {
-    child.kill('SIGKILL');
+  const signal = async (name: NodeJS.Signals) => {
+    child.kill(name);
     await exited;
-  });
+  };
+  cleanups.push(() => signal('SIGKILL'));
   return {
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
+    kill: () => signal('SIGKILL'),
+    terminate: () => signal('SIGTERM'),
+    exited,
   };
 }
 

@@ -1,0 +1,107 @@
+import { checkTemplate, groupKey } from '../domain/template.js';
+import type { Sql, TransactionSql } from './client.js';
+import { lockGroup } from './groups.js';
+import { finishMailing } from './mailing-delivery.js';
+import { getMailingRecord, type MailingRecord } from './mailings.js';
+
+export interface MailingGroup {
+  /** as the template names it */
+  name: string;
+  id: string;
+  kind: 'initial' | 'repeat';
+}
+
+export interface MailingRefusal {
+  code: 'unknown_group' | 'insufficient_codes' | 'invalid_template';
+  detail: string;
+}
+
+export type Reservation = { ok: true; lastSeq: number } | { ok: false; error: MailingRefusal };
+
+class Refused extends Error {
+  constructor(readonly refusal: MailingRefusal) {
+    super(refusal.detail);
+  }
+}
+
+/**
+ * Blocks, in one transaction, one active code per recipient in every group the template
+ * names with promocode(...), and records which recipient gets which. All or nothing: a
+ * missing group or a group short of codes leaves nothing blocked and fails the mailing.
+ * Repeated after success, it reserves nothing more.
+ */
+export async function reserveMailingCodes(sql: Sql, publicId: string): Promise<Reservation> {
+  try {
+    return await sql.begin(async (tx) => {
+      const mailing = await getMailingRecord(tx, publicId, true);
+      if (mailing.status !== 'reserving') return { ok: true, lastSeq: await lastSeq(tx, mailing) };
+      const groups = await resolveGroups(tx, mailing);
+      const recipients = await recipientCount(tx, mailing);
+      for (const group of groups.filter((g) => g.kind === 'initial').sort((a, b) => Number(a.id) - Number(b.id))) {
+        await reserveGroup(tx, mailing, group, recipients);
+      }
+      await tx`update mailing set status = 'sending', groups = ${tx.json(groups as never)} where id = ${mailing.id}`;
+      // a large mailing has just added most of these tables' rows: plan its batches on fresh statistics
+      await tx`analyze mailing_recipient, mailing_code`;
+      return { ok: true, lastSeq: await lastSeq(tx, mailing) };
+    });
+  } catch (error) {
+    if (!(error instanceof Refused)) throw error;
+    await finishMailing(sql, publicId, 'failed', error.refusal);
+    return { ok: false, error: error.refusal };
+  }
+}
+
+async function resolveGroups(tx: TransactionSql, mailing: MailingRecord): Promise<MailingGroup[]> {
+  const check = checkTemplate(mailing.template);
+  if (!check.valid) {
+    const { field, line, column, message } = check.error;
+    throw new Refused({ code: 'invalid_template', detail: `${field}, line ${line}, column ${column}: ${message}` });
+  }
+  const named = [
+    ...check.groups.initial.map((name) => ({ name, kind: 'initial' as const })),
+    ...check.groups.repeat.map((name) => ({ name, kind: 'repeat' as const })),
+  ];
+  const rows = await tx<{ id: string; key: string }[]>`
+    select id, lower(btrim(name)) as key from promo_group
+     where deleted_at is null and lower(btrim(name)) = any(${named.map((g) => groupKey(g.name))}::text[])`;
+  const ids = new Map(rows.map((row) => [row.key, row.id]));
+  const unknown = [...new Set(named.filter((g) => !ids.has(groupKey(g.name))).map((g) => g.name))];
+  if (unknown.length > 0) {
+    throw new Refused({ code: 'unknown_group', detail: `No group is named ${unknown.map((n) => `"${n}"`).join(', ')}.` });
+  }
+  return named.map((g) => ({ ...g, id: ids.get(groupKey(g.name))! }));
+}
+
+async function reserveGroup(tx: TransactionSql, mailing: MailingRecord, group: MailingGroup, needed: number): Promise<void> {
+  // the group lock orders concurrent reservations: one of two mailings that do not both fit gets all it needs
+  const { active } = await lockGroup(tx, group.id, 'no key update');
+  if (active < needed) {
+    throw new Refused({
+      code: 'insufficient_codes',
+      detail: `Group "${group.name}" has ${active} active codes; the mailing needs ${needed}.`,
+    });
+  }
+  await tx`
+    with picked as (
+      select id, row_number() over (order by id) as rn
+        from (select id from promo_code where group_id = ${group.id} and status = 'active'
+               order by id limit ${needed} for update skip locked) as p
+    ), recipients as (
+      select seq, row_number() over (order by seq) as rn from mailing_recipient where mailing_id = ${mailing.id}
+    ), blocked as (
+      update promo_code c set status = 'blocked', mailing_id = ${mailing.id} from picked where c.id = picked.id
+    )
+    insert into mailing_code (mailing_id, seq, group_id, kind, code_id)
+    select ${mailing.id}, r.seq, ${group.id}, 'initial', p.id from picked p join recipients r using (rn)`;
+}
+
+async function recipientCount(tx: TransactionSql, mailing: MailingRecord): Promise<number> {
+  const [row] = await tx<{ n: number }[]>`select count(*)::int as n from mailing_recipient where mailing_id = ${mailing.id}`;
+  return row!.n;
+}
+
+async function lastSeq(tx: TransactionSql, mailing: MailingRecord): Promise<number> {
+  const [row] = await tx<{ seq: string }[]>`select coalesce(max(seq), 0) as seq from mailing_recipient where mailing_id = ${mailing.id}`;
+  return Number(row!.seq);
+}

@@ -1,0 +1,10 @@
+-- Write-ahead delivery (src/db/mailing-delivery.ts): a recipient is marked `sending`, with the
+-- attempt of the batch activity that claims it, and committed BEFORE its message is handed to
+-- the channel. A later attempt takes over `sending` rows of an earlier one and re-delivers them
+-- with the same idempotency key and code; only the claiming attempt may record a failure, so a
+-- stale attempt can never release a code its successor delivered. `unknown`: the message may
+-- have reached the customer (a timeout, a connection lost after sending, an attempt that died);
+-- its codes count as issued.
+alter type recipient_status add value 'sending' after 'pending';
+alter type recipient_status add value 'unknown';
+alter table mailing_recipient add column send_attempt integer;
