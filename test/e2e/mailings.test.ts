@@ -10,7 +10,7 @@ let signedInPage: BrowserStack['signedInPage'];
 let webhook: WebhookReceiver;
 beforeAll(async () => {
   // batches of 10, one at a time: a 12-recipient mailing has a second batch to hold back
-  ({ stack, baseUrl, signedInPage } = await browserStack({ env: { PROMO_MAILING_BATCH_SIZE: '10', PROMO_MAILING_PARALLELISM: '1' } }));
+  ({ stack, baseUrl, signedInPage } = await browserStack({ env: { PROMO_MAILING_BATCH_SIZE: '10', PROMO_MAILING_PARALLELISM: '1', PROMO_WEBHOOK_ATTEMPTS: '1' } }));
   webhook = await startWebhookReceiver();
 });
 
@@ -70,6 +70,27 @@ describe('mailing pages', () => {
 
     await page.goto(`${baseUrl}/mailings/${broken}`);
     expect(await page.getByRole('alert').textContent()).toBe('Failed: unknown_group — No group is named "Nope".');
+    await page.context().close();
+  });
+
+  it('show recipients whose delivery is unknown, with their code and what to do about them', async () => {
+    await groupWithCodes(stack, 'Dropped', numberedCodes('DROPPED', 3));
+    const dropping = await startWebhookReceiver();
+    dropping.behave((message) => (message.customerId === 'dropped-01' ? 'drop' : 200));
+    const id = await startMailing({ name: 'Dropped', channel: { type: 'webhook', url: dropping.url }, template: { body: '{{ client.promocode("Dropped") }}' }, recipients: recipients('dropped', 3) });
+    const done = await mailingWhen(id, (m) => m.status === 'completed');
+    expect(done).toMatchObject({ sent: 2, unknown: 1 });
+
+    const page = await signedInPage();
+    await page.goto(`${baseUrl}/mailings`);
+    expect((await cellsOf(page, 'Dropped')).slice(2, 7)).toEqual(['3', '2', '0', '1', '0']);
+    await page.goto(`${baseUrl}/mailings/${id}`);
+    expect([await counter(page, 'sent'), await counter(page, 'unknown'), await counter(page, 'pending')]).toEqual(['2', '1', '0']);
+    expect(await page.getByRole('note').textContent()).toMatch(/may have arrived.*keep their codes/s);
+    expect(await codesRow(page)).toEqual(['Dropped', '3', '3', '0']);
+    const unknown = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'dropped-01' }) });
+    expect(await unknown.getByRole('cell').nth(1).textContent()).toBe('unknown');
+    expect(await unknown.getByRole('cell').nth(3).textContent()).toMatch(/webhook did not answer/);
     await page.context().close();
   });
 

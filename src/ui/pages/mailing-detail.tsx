@@ -12,6 +12,7 @@ const COUNTERS = [
   { field: 'recipients', label: 'Recipients' },
   { field: 'sent', label: 'Sent' },
   { field: 'failed', label: 'Failed' },
+  { field: 'unknown', label: 'Unknown' },
   { field: 'pending', label: 'Pending' },
 ] as const;
 const CODE_COUNTERS = [
@@ -54,6 +55,13 @@ export function MailingDetail({ mailing, recipients, cursor, workflowUrl }: { ma
             </div>
           ))}
         </dl>
+        {mailing.unknown > 0 && (
+          <p class="meta" role="note">
+            Unknown: the message may have arrived (a timeout, a connection lost after sending, an interrupted attempt), so
+            those recipients keep their codes. The receiver can tell by the idempotency key <code>{`${mailing.id}:<customer id>`}</code>; a
+            code that never arrived can be sent again with <code>last_promocode</code>.
+          </p>
+        )}
         {mailing.error && (
           <p class="error" role="alert">
             Failed: <code>{mailing.error.code}</code> — {mailing.error.detail}

@@ -51,7 +51,7 @@ export function mailingPages(deps: AppDeps) {
 function MailingTable({ mailings }: { mailings: Mailing[] }) {
   if (mailings.length === 0) return <p>No mailings yet. They are started through the API (POST /api/mailings).</p>;
   return (
-    <DataTable columns={['Name', 'Status', { label: 'Recipients', numeric: true }, { label: 'Sent', numeric: true }, { label: 'Failed', numeric: true }, { label: 'Pending', numeric: true }, 'Created']}>
+    <DataTable columns={['Name', 'Status', { label: 'Recipients', numeric: true }, { label: 'Sent', numeric: true }, { label: 'Failed', numeric: true }, { label: 'Unknown', numeric: true }, { label: 'Pending', numeric: true }, 'Created']}>
       {mailings.map((mailing) => (
         <tr>
           <td>
@@ -63,6 +63,7 @@ function MailingTable({ mailings }: { mailings: Mailing[] }) {
           <td class="num">{formatNumber(mailing.recipients)}</td>
           <td class="num">{formatNumber(mailing.sent)}</td>
           <td class="num">{formatNumber(mailing.failed)}</td>
+          <td class="num">{formatNumber(mailing.unknown)}</td>
           <td class="num">{formatNumber(mailing.pending)}</td>
           <td>
             <Time iso={mailing.createdAt} />
