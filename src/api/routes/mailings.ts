@@ -27,7 +27,7 @@ export function mailingRoutes(deps: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'post', path: '/mailings', tags, security,
-      description: 'Records a mailing. With inline recipients it starts at once; without, it is a draft to feed through `/recipients` and then `/start`.',
+      description: 'Records a mailing. With inline recipients it starts at once; without, it is a draft to feed through `/recipients` and then `/start`. The template is rendered once without recipient data: over its render budget even then (steps, nesting, output size, CPU time) it is a 400. Each recipient ends `sent`, `failed` (definitely not delivered: its code returns to active) or `unknown` (may have been delivered: its code is issued to them).',
       request: { body: jsonBody(MailingRequestSchema) },
       responses: { 202: jsonResponse('The mailing', MailingSchema), ...errorResponses } }),
     async (c) => {
@@ -100,7 +100,7 @@ export function mailingRoutes(deps: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'get', path: '/mailings/{id}/recipients', tags, security,
-      description: 'Recipients in arrival order with their outcome and codes: reserved while pending, issued once sent.',
+      description: 'Recipients in arrival order with their outcome and codes: reserved while pending or sending, issued once sent or unknown (the message may have arrived), none once failed.',
       request: { params: IdParams, query: RecipientQuery },
       responses: { 200: jsonResponse('Recipients', pageOf(RecipientOutcomeSchema)), ...errorResponses } }),
     async (c) => c.json(await listRecipients(sql, c.req.valid('param').id, c.req.valid('query')), 200),
@@ -108,7 +108,7 @@ export function mailingRoutes(deps: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'post', path: '/mailings/{id}/cancel', tags, security, request: { params: IdParams },
-      description: 'Stops sending; every code the mailing still blocks returns to active.',
+      description: 'Stops sending: messages under way finish and are recorded; recipients whose message may have left keep their codes (`unknown`); the codes of those never sent return to active.',
       responses: { 202: jsonResponse('The mailing', MailingSchema), ...errorResponses } }),
     async (c) => {
       const publicId = c.req.valid('param').id;
