@@ -15,7 +15,8 @@ export function docsRoutes() {
   const app = new Hono();
   app.get('/api/docs', swaggerUI({ url: '/api/openapi.json', baseUrl: ASSETS, title: 'Promo codes API' }));
   app.get(`${ASSETS}/swagger-ui-dist/:file`, async (c) => {
-    const type = FILES[c.req.param('file')];
+    // own keys only: `__proto__` or `toString` is no file
+    const type = Object.hasOwn(FILES, c.req.param('file')) ? FILES[c.req.param('file')] : undefined;
     if (!type) return c.notFound();
     const body = await readFile(resolve(`swagger-ui-dist/${c.req.param('file')}`));
     return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });

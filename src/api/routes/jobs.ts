@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getGroup } from '../../db/groups.js';
-import { getJob, listJobs, publicJob } from '../../db/jobs.js';
+import { finishJob, getJob, listJobs, publicJob } from '../../db/jobs.js';
 import { ConflictError } from '../../domain/errors.js';
 import { decodeCursor } from '../../domain/pagination.js';
+import { requestCancel } from '../../temporal/cancel-workflow.js';
 import { checkGeneration, startGeneration } from '../../temporal/start-job.js';
 import { type AppDeps, newRouter } from '../router.js';
 import { errorResponses, IdParams, jsonBody, jsonResponse, pageOf, security } from '../schemas/common.js';
@@ -51,7 +52,11 @@ export function jobRoutes(deps: AppDeps) {
     async (c) => {
       const job = await getJob(sql, c.req.valid('param').id);
       if (job.status !== 'running') throw new ConflictError(`Job ${job.id} is ${job.status}; only a running job can be cancelled.`);
-      await temporal.workflow.getHandle(job.workflowId).cancel();
+      if (!(await requestCancel(temporal, job.workflowId))) {
+        // no running workflow (never started, or closed without ending the job) ends it here; one that ended it meanwhile is a 409
+        const ended = await finishJob(sql, job.id, { status: 'cancelled', reason: 'cancelled while its workflow was not running' });
+        if (ended.status !== 'cancelled') throw new ConflictError(`Job ${job.id} is ${ended.status} already.`);
+      }
       return c.json(publicJob(await getJob(sql, job.id)), 202);
     },
   );
