@@ -1,9 +1,10 @@
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { SESSION_COOKIE } from '../ui/session.js';
-import { apiAuth } from './auth.js';
+import { apiAuth } from '../auth/middleware.js';
+import { SESSION_COOKIE } from '../auth/sessions.js';
 import { docsRoutes, isDocsPath } from './docs.js';
-import { errorHandler, problem } from './problem.js';
+import { errorHandler } from './problem.js';
+import { notFoundOrNotAllowed, rejectUnstorableText } from './request-guards.js';
 import { type AppDeps, newRouter } from './router.js';
 import { customerRoutes } from './routes/customers.js';
 import { formatRoutes } from './routes/formats.js';
@@ -13,14 +14,15 @@ import { healthRoutes } from './routes/health.js';
 import { IMPORT_UPLOAD_PATH, importRoutes } from './routes/imports.js';
 import { jobRoutes } from './routes/jobs.js';
 import { mailingRoutes } from './routes/mailings.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { uiRoutes } from '../ui/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = newRouter();
   app.onError(errorHandler(deps.logger));
-  app.notFound((c) => problem(c, 404, `No route for ${c.req.method} ${c.req.path}.`));
+  app.notFound(notFoundOrNotAllowed(app));
 
-  const auth = apiAuth(deps.apiTokens);
+  const auth = apiAuth(deps);
   app.use('/api/*', (c, next) => (isDocsPath(c.req.path) ? next() : auth(c, next)));
   const limitBody = bodyLimit({
     maxSize: deps.maxBodyBytes,
@@ -30,6 +32,8 @@ export function createApp(deps: AppDeps) {
   });
   // an import streams its body under its own limit (maxImportBytes); bodyLimit would buffer it
   app.use('*', (c, next) => (IMPORT_UPLOAD_PATH.test(c.req.path) ? next() : limitBody(c, next)));
+  // no NUL character or lone surrogate reaches PostgreSQL: a 400 naming the field instead of a 500
+  app.use('/api/*', rejectUnstorableText(app, (path) => IMPORT_UPLOAD_PATH.test(path)));
 
   app.route('/', healthRoutes(deps));
   app.route('/api', groupRoutes(deps));
@@ -39,6 +43,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api', formatRoutes(deps));
   app.route('/api', mailingRoutes(deps));
   app.route('/api', customerRoutes(deps));
+  app.route('/api', sessionRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'Session', {

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { useRequestContext } from 'hono/jsx-renderer';
-import { CSRF_HEADER, csrfSatisfied, type UiEnv } from './session.js';
+import { CSRF_HEADER, csrfSatisfied, type SessionEnv as UiEnv } from '../auth/sessions.js';
 
 const CSRF_FIELD = '_csrf';
 const FORM_TYPE = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;

@@ -7,6 +7,7 @@ const MENU = [
   { section: 'mailings', href: '/mailings', label: 'Mailings' },
   { section: 'customers', href: '/customers', label: 'Customers' },
   { section: 'segments', href: '/segments', label: 'Segments' },
+  { section: 'sessions', href: '/sessions', label: 'Sessions' },
 ] as const;
 
 export type Section = (typeof MENU)[number]['section'];

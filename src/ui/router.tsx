@@ -6,7 +6,11 @@ import { refusalOf } from '../api/problem.js';
 import type { AppDeps } from '../api/router.js';
 import { requireCsrfToken } from './csrf.js';
 import { Layout } from './layout.js';
-import { sessions, type UiEnv } from './session.js';
+import { authFor } from '../auth/auth.js';
+import type { SessionEnv } from '../auth/sessions.js';
+
+/** What every page handler finds in `c.var`. */
+export type UiEnv = SessionEnv;
 
 /** The base of every page router: nothing but the app's own scripts and styles, no framing, no unsafe cross-origin request. */
 export function uiRouter<E extends Env>(): Hono<E> {
@@ -30,9 +34,9 @@ export function uiRouter<E extends Env>(): Hono<E> {
  */
 export function pageRouter(deps: AppDeps): Hono<UiEnv> {
   const app = uiRouter<UiEnv>();
-  const store = sessions(deps.apiTokens);
+  const { sessions } = authFor(deps);
   app.use('*', async (c, next) => {
-    const session = await store.read(c);
+    const session = await sessions.read(c);
     if (!session) {
       const { pathname, search } = new URL(c.req.url);
       return c.redirect(c.req.method === 'GET' ? `/signin?next=${encodeURIComponent(pathname + search)}` : '/signin', 302);

@@ -5,6 +5,7 @@ import { customerPages } from './pages/customers.js';
 import { groupPages } from './pages/groups.js';
 import { mailingPages } from './pages/mailings.js';
 import { segmentPages } from './pages/segments.js';
+import { sessionPages } from './pages/sessions.js';
 import { signinRoutes, signoutRoutes } from './pages/signin.js';
 
 /** The operator pages, mounted at '/' next to /api; each section has its own prefix. */
@@ -17,6 +18,7 @@ export function uiRoutes(deps: AppDeps) {
   ui.route('/mailings', mailingPages(deps));
   ui.route('/customers', customerPages(deps));
   ui.route('/segments', segmentPages(deps));
+  ui.route('/sessions', sessionPages(deps));
   ui.get('/', (c) => c.redirect('/groups', 302));
   return ui;
 }

@@ -109,7 +109,7 @@ describe('signed in', () => {
     await context.close();
   });
 
-  it('sets a signed HttpOnly, SameSite=Strict cookie that is not the token', async () => {
+  it('sets an HttpOnly, SameSite=Strict cookie that is not the token', async () => {
     const context = (await signedInPage()).context();
     const cookies = await context.cookies();
     expect(cookies).toHaveLength(1);
@@ -174,10 +174,57 @@ describe('signed in', () => {
     await context.close();
   });
 
+  it('ends a copied cookie too when signing out with the button', async () => {
+    const page = await signedInPage();
+    const context = page.context();
+    const copy = await sessionCookie(context);
+    expect((await fetch(`${baseUrl}/groups`, { headers: { cookie: copy }, redirect: 'manual' })).status).toBe(200);
+    await Promise.all([page.waitForURL(`${baseUrl}/signin`), page.getByRole('button', { name: 'Sign out' }).click()]);
+    const pageAfter = await fetch(`${baseUrl}/groups`, { headers: { cookie: copy }, redirect: 'manual' });
+    expect(pageAfter.status).toBe(302);
+    expect(pageAfter.headers.get('location')).toBe('/signin?next=%2Fgroups');
+    const apiAfter = await fetch(`${baseUrl}/api/groups`, { headers: { cookie: copy } });
+    expect(apiAfter.status).toBe(401);
+    expect(apiAfter.headers.get('content-type')).toBe('application/problem+json');
+    await context.close();
+  });
+
+  it('lists sessions on the Sessions page and revokes another one with its button', async () => {
+    const other = await signedInPage();
+    const page = await signedInPage();
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    await page.waitForURL(`${baseUrl}/sessions`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sessions');
+    expect(await page.getByRole('link', { name: 'Sessions' }).getAttribute('aria-current')).toBe('page');
+    const current = page.getByRole('row').filter({ hasText: '(this one)' });
+    expect(await current.count()).toBe(1);
+    expect(await current.getByRole('cell').nth(3).textContent()).toBe('127.0.0.1');
+    expect(await current.getByRole('cell').nth(4).textContent()).toMatch(/Chrome/);
+    await screenshot(page, 'sessions');
+
+    const listed = (await (await other.context().request.get(`${baseUrl}/api/sessions?limit=1000`)).json()) as { items: { id: string; current: boolean }[] };
+    const otherId = listed.items.find((item) => item.current)!.id;
+    const revoke = page.locator(`form[action="/sessions/${otherId}/revoke"]`).getByRole('button', { name: /^Revoke/ });
+    await Promise.all([page.waitForURL(`${baseUrl}/sessions`), revoke.click()]);
+    expect(await page.locator(`form[action="/sessions/${otherId}/revoke"]`).count()).toBe(0);
+    await other.goto(`${baseUrl}/groups`);
+    expect(other.url()).toBe(`${baseUrl}/signin?next=%2Fgroups`);
+    await page.goto(`${baseUrl}/groups`);
+    expect(page.url()).toBe(`${baseUrl}/groups`);
+
+    // revoking its own session signs this browser out
+    await page.goto(`${baseUrl}/sessions`);
+    await Promise.all([page.waitForURL(`${baseUrl}/signin`), page.getByRole('row').filter({ hasText: '(this one)' }).getByRole('button', { name: /^Revoke/ }).click()]);
+    await page.goto(`${baseUrl}/groups`);
+    expect(page.url()).toBe(`${baseUrl}/signin?next=%2Fgroups`);
+    await other.context().close();
+    await page.context().close();
+  });
+
   it('keeps the whole menu visible at phone width (390 px)', async () => {
     const page = await signedInPage({ viewport: { width: 390, height: 844 } });
     const context = page.context();
-    for (const name of ['Promo codes', 'Mailings', 'Customers', 'Segments', /Temporal UI/]) {
+    for (const name of ['Promo codes', 'Mailings', 'Customers', 'Segments', 'Sessions', /Temporal UI/]) {
       const box = await page.getByRole('link', { name }).boundingBox();
       expect(box, String(name)).not.toBeNull();
       expect(box!.x + box!.width).toBeLessThanOrEqual(390);

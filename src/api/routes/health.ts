@@ -1,14 +1,21 @@
 import { Hono } from 'hono';
+import type { Logger } from '../../logger.js';
 import type { AppDeps } from '../router.js';
 
-/** Liveness and readiness, outside /api and without a token. */
-export function healthRoutes({ sql, temporal }: AppDeps) {
+/**
+ * Liveness and readiness, outside /api and without a token. /readyz names each dependency
+ * `ok` or `down`; why one is down goes to the log (warn), never into the answer.
+ */
+const PROBE_TIMEOUT_MS = 2000;
+
+export function healthRoutes({ sql, temporal, logger }: AppDeps) {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const [database, temporalServer] = await Promise.all([
-      check(() => sql`select 1`),
-      check(() => temporal.workflowService.getSystemInfo({})),
+      check(logger, 'database', () => sql`select 1`),
+      // aborted at the timeout, so that the client does not go on retrying it in the background
+      check(logger, 'temporal', () => temporal.connection.withAbortSignal(AbortSignal.timeout(PROBE_TIMEOUT_MS), () => temporal.workflowService.getSystemInfo({}))),
     ]);
     const ready = database === 'ok' && temporalServer === 'ok';
     return c.json({ status: ready ? 'ready' : 'unavailable', database, temporal: temporalServer }, ready ? 200 : 503);
@@ -16,12 +23,13 @@ export function healthRoutes({ sql, temporal }: AppDeps) {
   return app;
 }
 
-async function check(probe: () => Promise<unknown>): Promise<string> {
+async function check(logger: Logger, dependency: string, probe: () => Promise<unknown>): Promise<'ok' | 'down'> {
   try {
-    await withTimeout(probe(), 2000);
+    await withTimeout(probe(), PROBE_TIMEOUT_MS);
     return 'ok';
   } catch (error) {
-    return `unreachable: ${error instanceof Error ? error.message : String(error)}`;
+    logger.warn({ err: error, dependency }, 'readiness check failed');
+    return 'down';
   }
 }
 
