@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { ChannelConfig } from '../db/mailings.js';
+import { addressPolicy, parseAllowList } from './address-policy.js';
 import type { Channel } from './channel.js';
 import { logChannel } from './log.js';
 import { smtpChannel } from './smtp.js';
@@ -16,7 +17,7 @@ export const messageLogPath = (dataDir: string) => path.join(dataDir, 'messages.
 
 /** The channel settings of the service's configuration. */
 export function channelSettings(
-  config: Pick<Config, 'dataDir' | 'SMTP_URL' | 'PROMO_WEBHOOK_TIMEOUT_MS' | 'PROMO_WEBHOOK_ATTEMPTS' | 'PROMO_WEBHOOK_BACKOFF_MS'>,
+  config: Pick<Config, 'dataDir' | 'SMTP_URL' | 'PROMO_WEBHOOK_TIMEOUT_MS' | 'PROMO_WEBHOOK_ATTEMPTS' | 'PROMO_WEBHOOK_BACKOFF_MS' | 'PROMO_WEBHOOK_ALLOW'>,
 ): ChannelSettings {
   return {
     dataDir: config.dataDir,
@@ -26,6 +27,7 @@ export function channelSettings(
       timeoutMs: config.PROMO_WEBHOOK_TIMEOUT_MS,
       attempts: config.PROMO_WEBHOOK_ATTEMPTS,
       backoffMs: config.PROMO_WEBHOOK_BACKOFF_MS,
+      policy: addressPolicy(parseAllowList(config.PROMO_WEBHOOK_ALLOW).entries),
     },
   };
 }

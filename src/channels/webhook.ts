@@ -1,4 +1,7 @@
+import { isIP, type LookupFunction } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, fetch, type Response } from 'undici';
+import { type AddressPolicy, addressPolicy, bareHost, portOf, refusalMessage } from './address-policy.js';
 import { type Channel, type DeliveryResult, mapLimited, type OutgoingMessage } from './channel.js';
 
 export interface WebhookOptions {
@@ -10,6 +13,8 @@ export interface WebhookOptions {
   backoffMs: number;
   /** messages in flight at once */
   concurrency: number;
+  /** which addresses may be reached; without it, public addresses only */
+  policy?: AddressPolicy | undefined;
 }
 
 export const WEBHOOK_DEFAULTS: WebhookOptions = { timeoutMs: 10_000, attempts: 4, backoffMs: 500, concurrency: 16 };
@@ -19,6 +24,25 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 /** Connection errors (`error.cause.code` of fetch) raised before the request could have been written. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** The code of the error the connection's lookup raises for an address the policy refuses. */
+const REFUSED_ADDRESS = 'EPROMO_ADDRESS_REFUSED';
+
+/**
+ * The idempotency key as a header value: every character outside visible ASCII (a space, a
+ * control character, a non-ASCII letter), and `%` itself, percent-encoded as UTF-8, so that
+ * `decodeURIComponent(header)` always gives the key of the body; a key of visible ASCII without
+ * `%` goes as it is.
+ */
+export function idempotencyHeader(key: string): string {
+  return key.replace(/[^\x21-\x24\x26-\x7e]/gu, (char) => {
+    try {
+      return encodeURIComponent(char);
+    } catch {
+      return '%EF%BF%BD'; // a lone surrogate: U+FFFD, as its UTF-8 encoding would give
+    }
+  });
+}
 
 /**
  * What one try came to: `accepted` (2xx); `refused` (4xx: definitely not accepted); `not-sent`
@@ -34,16 +58,61 @@ type Try = { outcome: 'accepted' } | { outcome: 'refused' | 'not-sent' | 'uncert
  * retries). A try under way is never cut short by the signal, only by its own timeout.
  */
 export function webhookChannel(url: string, options: WebhookOptions = WEBHOOK_DEFAULTS): Channel {
+  // one connection pool per channel, so that its connections are reused from one batch to the next
+  let target: ReturnType<typeof connectionTo> | undefined;
   return {
-    deliver: (messages, signal) => mapLimited(messages, options.concurrency, (message) => post(url, message, options, signal)),
+    deliver: (messages, signal) => {
+      target ??= connectionTo(url, options.policy ?? addressPolicy());
+      const to = target;
+      return mapLimited(messages, options.concurrency, (message) => post(url, to, message, options, signal));
+    },
   };
 }
 
-async function post(url: string, message: OutgoingMessage, options: WebhookOptions, signal: AbortSignal): Promise<DeliveryResult> {
+/**
+ * How the URL is reached: its host is resolved for each new connection, every address checked
+ * against the policy, and the connection made to a checked address only (so a name that
+ * resolves to another address at send time than when the mailing was accepted is caught).
+ * An address literal is checked once, before any connection.
+ */
+function connectionTo(url: string, policy: AddressPolicy): { dispatcher?: Agent; refused?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { refused: 'the webhook URL is not valid' };
+  }
+  const host = parsed.hostname;
+  const port = portOf(parsed);
+  const literal = bareHost(host);
+  const lookup: LookupFunction = (hostname, options, callback) => {
+    policy.resolve(hostname, port).then(
+      (addresses) => {
+        const allowed = addresses.filter((address) => address.allowed && (!options.family || options.family === address.family));
+        if (allowed.length === 0) {
+          const error = Object.assign(new Error(refusalMessage(host, addresses.map((address) => address.address))), { code: REFUSED_ADDRESS });
+          callback(error as NodeJS.ErrnoException, '', 0);
+        } else if (options.all) {
+          callback(null, allowed.map(({ address, family }) => ({ address, family })));
+        } else {
+          callback(null, allowed[0]!.address, allowed[0]!.family);
+        }
+      },
+      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+    );
+  };
+  const dispatcher = new Agent({ connect: { lookup } });
+  if (isIP(literal) !== 0 && !policy.allows(literal, host, port)) return { dispatcher, refused: refusalMessage(host, [literal]) };
+  return { dispatcher };
+}
+
+async function post(url: string, target: { dispatcher?: Agent; refused?: string }, message: OutgoingMessage, options: WebhookOptions, signal: AbortSignal): Promise<DeliveryResult> {
   if (signal.aborted) return { status: 'skipped' };
+  // nothing is sent to an address the policy refuses: a definite failure
+  if (target.refused) return { status: 'failed', error: target.refused };
   let uncertain: string | undefined; // the problem of the latest try that may have been accepted
   for (let attempt = 1; ; attempt += 1) {
-    const result = await tryOnce(url, message, options.timeoutMs);
+    const result = await tryOnce(url, target.dispatcher, message, options.timeoutMs);
     if (result.outcome === 'accepted') return { status: 'delivered' };
     if (result.outcome === 'uncertain') uncertain = result.problem;
     if (result.outcome === 'refused' || attempt === options.attempts) return settle(result, uncertain, attempt);
@@ -63,12 +132,13 @@ function settle(last: Exclude<Try, { outcome: 'accepted' }>, uncertain: string |
   return { status: 'unknown', error: `${problem}${tries}` };
 }
 
-async function tryOnce(url: string, message: OutgoingMessage, timeoutMs: number): Promise<Try> {
+async function tryOnce(url: string, dispatcher: Agent | undefined, message: OutgoingMessage, timeoutMs: number): Promise<Try> {
   let response: Response;
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': message.idempotencyKey },
+      ...(dispatcher && { dispatcher }),
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyHeader(message.idempotencyKey) },
       body: JSON.stringify(message),
       // a followed 301/302/303 would turn the POST into a GET whose 2xx says nothing about the message
       redirect: 'manual',
@@ -92,6 +162,8 @@ function classifyFetchError(error: unknown, timeoutMs: number): Try {
   const cause = (error as { cause?: { code?: unknown; syscall?: unknown; message?: unknown } }).cause;
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
   const detail = typeof cause?.message === 'string' ? cause.message : (error as Error).message;
+  // the lookup refused every address: no connection was made, and none would be on a retry
+  if (code === REFUSED_ADDRESS) return { outcome: 'refused', problem: detail };
   // a reset while connecting (syscall `connect`) comes before the request; one while reading may come after it
   const notSent = (code !== undefined && NOT_SENT_CODES.has(code)) || (code === 'ECONNRESET' && cause?.syscall === 'connect');
   if (notSent) return { outcome: 'not-sent', problem: `the webhook could not be reached: ${detail}` };

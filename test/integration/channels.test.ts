@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutgoingMessage } from '../../src/channels/channel.js';
 import { logChannel } from '../../src/channels/log.js';
 import { smtpChannel } from '../../src/channels/smtp.js';
+import { addressPolicy, parseAllowList } from '../../src/channels/address-policy.js';
 import { webhookChannel, type WebhookOptions } from '../../src/channels/webhook.js';
 import { type SmtpReceiver, startSmtpReceiver } from '../support/smtp-receiver.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -39,7 +40,8 @@ async function closedPort(): Promise<number> {
 }
 
 describe('webhook channel', () => {
-  const fast: WebhookOptions = { timeoutMs: 300, attempts: 3, backoffMs: 20, concurrency: 4 };
+  // the receivers listen on loopback, which a webhook may reach only when allowed
+  const fast: WebhookOptions = { timeoutMs: 300, attempts: 3, backoffMs: 20, concurrency: 4, policy: addressPolicy(parseAllowList('127.0.0.1').entries) };
   let webhook: WebhookReceiver;
   beforeAll(async () => {
     webhook = await startWebhookReceiver();
@@ -53,6 +55,16 @@ describe('webhook channel', () => {
     for (const message of batch) {
       expect(webhook.received.find((m) => m.idempotencyKey === message.idempotencyKey)).toMatchObject({ header: message.idempotencyKey, body: message.body });
     }
+  });
+
+  it('sends a key with non-ASCII characters or a line break percent-encoded in the header, raw in the body', async () => {
+    webhook.behave(() => 200);
+    const key = 'mailing-x:ü\r\nX%20 y';
+    const message: OutgoingMessage = { mailingId: 'mailing-x', customerId: 'ü\r\nX%20 y', body: 'code', idempotencyKey: key };
+    expect(await webhookChannel(webhook.url, fast).deliver([message], live())).toEqual([{ status: 'delivered' }]);
+    const received = webhook.received.find((m) => m.idempotencyKey === key)!;
+    expect(received.header).toBe('mailing-x:%C3%BC%0D%0AX%2520%20y');
+    expect(decodeURIComponent(received.header!)).toBe(received.idempotencyKey);
   });
 
   it('fails on a 4xx at once', async () => {

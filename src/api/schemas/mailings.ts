@@ -6,7 +6,13 @@ export const MAX_INLINE_RECIPIENTS = 100_000;
 const ChannelSchema = z
   .discriminatedUnion('type', [
     z.object({ type: z.literal('log') }).strict(),
-    z.object({ type: z.literal('webhook'), url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }) }).strict(),
+    z
+      .object({ type: z.literal('webhook'), url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }) })
+      .strict()
+      .openapi({
+        description:
+          'Each message is POSTed as JSON with its `idempotencyKey` (`mailingId:customerId`) in the body and in the `Idempotency-Key` header. The header carries the key with every character outside visible ASCII (and `%`) percent-encoded as UTF-8, so `decodeURIComponent(header)` always equals the body\'s key. The URL\'s host must not be, or resolve to, a non-public address (loopback, private, link-local, …) unless PROMO_WEBHOOK_ALLOW allows it.',
+      }),
     z.object({ type: z.literal('smtp'), from: z.email() }).strict(),
   ])
   .openapi('Channel');
