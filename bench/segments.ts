@@ -114,7 +114,7 @@ export async function run() {
 async function seed(sql: Sql): Promise<string[]> {
   await sql`insert into customer (id) select 'cust-' || lpad(n::text, 7, '0') from generate_series(1, ${CUSTOMERS}) as n`;
   const groupIds = (await sql<{ id: string }[]>`
-    insert into promo_group (name) select 'Segment group ' || g from generate_series(1, ${GROUPS}) as g returning id`)
+    insert into promo_group (name, name_key) select 'Segment group ' || g, 'segment group ' || g from generate_series(1, ${GROUPS}) as g returning id`)
     .map((row) => row.id)
     .sort((a, b) => Number(a) - Number(b));
   // hashint4 spreads n evenly and repeatably over customers, groups and the year

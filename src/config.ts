@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAllowList } from './channels/address-policy.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalText = z
@@ -22,6 +23,8 @@ const configSchema = z.object({
   /** the Temporal Web UI the operator pages link to; the dev server's own UI when unset */
   TEMPORAL_UI_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   SMTP_URL: optionalText,
+  /** connections each process (API, worker) keeps to PostgreSQL at most */
+  PROMO_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   PROMO_MAX_BODY_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
   PROMO_GENERATE_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
   PROMO_GENERATE_LANES: z.coerce.number().int().min(1).max(8).default(2),
@@ -32,9 +35,15 @@ const configSchema = z.object({
   PROMO_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   PROMO_WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
   PROMO_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  /** non-public addresses webhooks may reach: addresses, CIDR ranges or host names, each optionally with a port */
+  PROMO_WEBHOOK_ALLOW: optionalText.superRefine((value, ctx) => {
+    for (const error of parseAllowList(value).errors) ctx.addIssue({ code: 'custom', message: `${error}: expected an address (10.1.2.3, ::1), a range (10.0.0.0/8, fd00::/8) or a host name, each optionally with a port (10.1.2.3:8080, [::1]:8080, hooks.internal:8080), comma-separated` });
+  }),
   PROMO_MAILING_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
   /** worker threads that render templates (mailings in the worker, template checks in the API) */
   PROMO_RENDER_THREADS: z.coerce.number().int().min(1).max(64).default(Math.min(os.availableParallelism(), 4)),
+  /** behind a proxy that sets X-Forwarded-For: take the client's address (throttling of wrong tokens) from it */
+  PROMO_TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,8 +1,10 @@
 import { serve } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import { createApp } from './api/app.js';
+import { addressPolicy, parseAllowList } from './channels/address-policy.js';
 import type { Config } from './config.js';
 import { createSql, type Sql } from './db/client.js';
+import { backfillGroupNameKeys } from './db/groups.js';
 import { migrate } from './db/migrate.js';
 import { logger } from './logger.js';
 import { createRenderPool } from './render/render-pool.js';
@@ -17,9 +19,11 @@ export interface Endpoints {
 
 /** The pieces every process of the service needs: a migrated database and a Temporal client. */
 export async function connect(config: Config, endpoints: Endpoints): Promise<{ sql: Sql; temporal: Client; close(): Promise<void> }> {
-  const sql = createSql(endpoints.databaseUrl);
+  const sql = createSql(endpoints.databaseUrl, { max: config.PROMO_DB_POOL_SIZE });
   const applied = await migrate(sql);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  const keyed = await backfillGroupNameKeys(sql);
+  if (keyed > 0) logger.info({ groups: keyed }, 'group name keys computed');
   const temporal = await connectClient(endpoints.temporalAddress, config.TEMPORAL_NAMESPACE);
   await ensureSearchAttributes(temporal);
   return {
@@ -58,6 +62,9 @@ export function runApi(config: Config, deps: { sql: Sql; temporal: Client }) {
     maxImportBytes: config.PROMO_MAX_IMPORT_BYTES,
     temporalUiUrl: config.TEMPORAL_UI_URL,
     generationLanes: config.PROMO_GENERATE_LANES,
+    smtpConfigured: config.SMTP_URL !== undefined,
+    webhookPolicy: addressPolicy(parseAllowList(config.PROMO_WEBHOOK_ALLOW).entries),
+    trustProxy: config.PROMO_TRUST_PROXY,
   });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' });
   logger.info({ port: config.PORT }, 'API listening');

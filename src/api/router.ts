@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import type { AddressPolicy } from '../channels/address-policy.js';
 import type { RenderPool } from '../render/render-pool.js';
 import { validationHook } from './problem.js';
 
@@ -20,6 +21,12 @@ export interface AppDeps {
   generationLanes: number;
   /** renders templates off the event loop: the render check of a template before it is accepted */
   renderPool: RenderPool;
+  /** whether SMTP_URL is set: without it a mailing over the `smtp` channel is refused */
+  smtpConfigured: boolean;
+  /** the addresses a webhook may reach (PROMO_WEBHOOK_ALLOW), checked when a mailing is accepted */
+  webhookPolicy: AddressPolicy;
+  /** take the client's address (for throttling wrong tokens) from X-Forwarded-For: PROMO_TRUST_PROXY */
+  trustProxy?: boolean | undefined;
 }
 
 /** Every router shares the validation hook, so bad input always becomes a 400 problem. */

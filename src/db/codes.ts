@@ -112,15 +112,30 @@ export async function listCodes(
   return toPage(rows, limit, toCodeListItem, (row) => [row.status, row.id]);
 }
 
-/** Every code of a group (optionally of one status) in listing order, a chunk at a time. */
+/**
+ * Every code of a group (optionally of one status) in listing order, a chunk at a time. Each
+ * chunk is a query of its own (keyset on (status, id)), so no connection is held while the
+ * consumer (a slowly read CSV download) waits; a code that changes status meanwhile may be
+ * listed under both statuses or under neither.
+ */
 export async function* allCodes(sql: Sql, groupId: string, status: CodeStatus | undefined): AsyncGenerator<CodeListItem[]> {
   await getGroup(sql, groupId);
-  const cursor = sql<CodeRow[]>`
-    select id, code, status, customer_id, issued_at from promo_code
-     where group_id = ${groupId} ${status ? sql`and status = ${status}` : sql``}
-     order by status, id`.cursor(5000);
-  for await (const rows of cursor) yield rows.map(toCodeListItem);
+  let after: [string, string] | undefined;
+  for (;;) {
+    const rows = await sql<(CodeRow & { id: string })[]>`
+      select id, code, status, customer_id, issued_at from promo_code
+       where group_id = ${groupId} ${status ? sql`and status = ${status}` : sql``}
+         ${after ? sql`and (status, id) > (${after[0]}::code_status, ${after[1]}::bigint)` : sql``}
+       order by status, id
+       limit ${EXPORT_CHUNK}`;
+    if (rows.length > 0) yield rows.map(toCodeListItem);
+    if (rows.length < EXPORT_CHUNK) return;
+    const last = rows.at(-1)!;
+    after = [last.status, last.id];
+  }
 }
+
+const EXPORT_CHUNK = 5000;
 
 function toCodeListItem(row: CodeRow): CodeListItem {
   return {

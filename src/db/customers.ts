@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { NotFoundError } from '../domain/errors.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
 import type { Sql, TransactionSql } from './client.js';
 
 export type Attributes = Record<string, unknown>;
@@ -39,13 +41,26 @@ export async function getCustomer(sql: Sql, id: string): Promise<Customer> {
   return toCustomer(row);
 }
 
-/** Makes every id a known customer; given attributes are merged over the stored ones. */
+/**
+ * Makes every id a known customer; given attributes are merged over the stored ones.
+ * Rows are written (hence locked) in ascending id order, whatever order the caller gives them
+ * in: two transactions merging overlapping lists (two mailings, a mailing and a direct issue)
+ * then wait for one another instead of deadlocking. `insert … select … from unnest(…) with
+ * ordinality order by` makes PostgreSQL insert in that order (an insert takes its rows in the
+ * order its select yields them). An id given twice keeps the later attributes merged over the
+ * earlier ones (`on conflict do update` cannot touch one row twice in a statement).
+ */
 export async function mergeCustomers(tx: TransactionSql | Sql, customers: readonly { id: string; attributes?: Attributes | undefined }[]): Promise<void> {
   if (customers.length === 0) return;
+  const merged = new Map<string, Attributes>();
+  for (const c of customers) merged.set(c.id, { ...merged.get(c.id), ...(c.attributes ?? {}) });
+  // code-point order, the same for every caller and independent of any collation
+  const ids = [...merged.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   await tx`
     insert into customer (id, attributes)
     select id, attributes::jsonb
-      from unnest(${customers.map((c) => c.id)}::text[], ${customers.map((c) => JSON.stringify(c.attributes ?? {}))}::text[]) as t (id, attributes)
+      from unnest(${ids}::text[], ${ids.map((id) => JSON.stringify(merged.get(id)))}::text[]) with ordinality as t (id, attributes, n)
+     order by n
     on conflict (id) do update
       set attributes = customer.attributes || excluded.attributes,
           updated_at = case when excluded.attributes = '{}' then customer.updated_at else now() end`;
@@ -60,21 +75,36 @@ export interface IssuedCode {
   issuedAt: string;
 }
 
-/** Every code issued to the customer, newest first. */
-export async function customerPromocodes(sql: Sql, customerId: string): Promise<IssuedCode[]> {
+const HISTORY_CURSOR = z.tuple([z.string().regex(/^-?\d+$/), z.string().regex(/^\d+$/)]);
+
+/**
+ * The codes issued to the customer, newest first, a page at a time: keyset on
+ * (issued_at desc, id desc), the cursor holding issued_at in microseconds (exact).
+ */
+export async function customerPromocodes(sql: Sql, customerId: string, options: { limit?: number | undefined; cursor?: string | undefined } = {}): Promise<Page<IssuedCode>> {
+  const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+  const after = decodeCursor(options.cursor, HISTORY_CURSOR);
   const [customer] = await sql`select 1 from customer where id = ${customerId}`;
   if (!customer) throw new NotFoundError(`There is no customer with id ${customerId}.`);
-  const rows = await sql<{ code: string; groupId: string; groupName: string; kind: 'initial' | 'repeat'; mailingId: string | null; issuedAt: Date }[]>`
-    select c.code, i.group_id, g.name as group_name, i.kind, m.public_id as mailing_id, i.issued_at
+  const rows = await sql<{ id: string; at: string; code: string; groupId: string; groupName: string; kind: 'initial' | 'repeat'; mailingId: string | null; issuedAt: Date }[]>`
+    select i.id, (extract(epoch from i.issued_at) * 1000000)::bigint::text as at,
+           c.code, i.group_id, g.name as group_name, i.kind, m.public_id as mailing_id, i.issued_at
       from code_issuance i
       join promo_code c on c.id = i.code_id
       join promo_group g on g.id = i.group_id
       left join mailing m on m.id = i.mailing_id
      where i.customer_id = ${customerId}
-     order by i.issued_at desc, i.id desc`;
-  return rows.map(({ mailingId, issuedAt, ...row }) => ({
-    ...row,
-    ...(mailingId !== null && { mailingId }),
-    issuedAt: issuedAt.toISOString(),
-  }));
+       ${after ? sql`and (i.issued_at, i.id) < (timestamptz 'epoch' + ${after[0]}::bigint * interval '1 microsecond', ${after[1]}::bigint)` : sql``}
+     order by i.issued_at desc, i.id desc
+     limit ${limit + 1}`;
+  return toPage(
+    rows,
+    limit,
+    ({ id: _id, at: _at, mailingId, issuedAt, ...row }) => ({
+      ...row,
+      ...(mailingId !== null && { mailingId }),
+      issuedAt: issuedAt.toISOString(),
+    }),
+    (row) => [row.at, row.id],
+  );
 }

@@ -34,6 +34,47 @@ export async function generationCapacity(sql: Sql, format: ParsedFormat): Promis
   return free < BigInt(MAX_GENERATION) ? Number(free) : MAX_GENERATION;
 }
 
+/** How many stored codes the format check examines at most (generationCapacity, run once per job, examines all). */
+export const CAPACITY_CHECK_ROWS = 50_000;
+
+export interface CapacityEstimate {
+  /** at least this many codes can still be generated (exactly this many when not an estimate) */
+  maxQuantity: number;
+  /** at most this many can (equal to maxQuantity when not an estimate) */
+  upperBound: number;
+  isEstimate: boolean;
+}
+
+/**
+ * generationCapacity within a bounded amount of work, for the format check (every keystroke of
+ * the format builder): examines at most `examine` stored codes (those with the format's literal
+ * prefix, or any when it has none). When more exist, the count is bounded on both sides: the
+ * codes examined that the format could produce are surely taken, and every stored code not
+ * examined might be.
+ */
+export async function estimateGenerationCapacity(sql: Sql, format: ParsedFormat, examine = CAPACITY_CHECK_ROWS): Promise<CapacityEstimate> {
+  const clip = (free: bigint) => Number(free < 0n ? 0n : free < BigInt(MAX_GENERATION) ? free : BigInt(MAX_GENERATION));
+  const [totals] = await sql<{ stored: string }[]>`select coalesce(sum(total), 0) as stored from promo_group`;
+  const stored = BigInt(totals!.stored);
+  if (format.keyspace >= stored + BigInt(MAX_GENERATION)) return { maxQuantity: MAX_GENERATION, upperBound: MAX_GENERATION, isEstimate: false };
+  const [row] = await sql<{ examined: string; codes: string[] }[]>`
+    with s as (select code from promo_code where code like ${likePrefix(format)} limit ${examine})
+    select (select count(*) from s) as examined, array(select code from s where length(code) = ${format.length}) as codes`;
+  const examined = BigInt(row!.examined);
+  const taken = BigInt(row!.codes.filter((code) => canProduce(format, code)).length);
+  const upperBound = clip(format.keyspace - taken);
+  if (examined < BigInt(examine)) return { maxQuantity: upperBound, upperBound, isEstimate: false };
+  const unexamined = stored > examined ? stored - examined : 0n;
+  return { maxQuantity: clip(format.keyspace - taken - unexamined), upperBound, isEstimate: true };
+}
+
+/** A LIKE pattern for the format's literal prefix (any code when it has none). */
+function likePrefix(format: ParsedFormat): string {
+  const first = format.parts[0];
+  const prefix = first?.kind === 'literal' ? first.text : '';
+  return `${prefix.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
 /**
  * Creates a generation job whose target is split evenly over up to `maxLanes` lanes. Lanes
  * run at once, so only a format whose new codes will hardly ever collide gets more than one:

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { groupNameKey } from '../domain/group-name.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
 import type { Sql, TransactionSql } from './client.js';
 import { isUniqueViolation } from './errors.js';
@@ -49,8 +50,8 @@ export interface NewGroup {
 export async function createGroup(sql: Sql, group: NewGroup): Promise<Group> {
   try {
     const [row] = await sql<GroupRow[]>`
-      insert into promo_group (name, description, format)
-      values (${group.name}, ${group.description ?? ''}, ${group.format ?? null})
+      insert into promo_group (name, name_key, description, format)
+      values (${group.name}, ${groupNameKey(group.name)}, ${group.description ?? ''}, ${group.format ?? null})
       returning ${sql.unsafe(COLUMNS)}`;
     return toGroup(row!);
   } catch (error) {
@@ -84,11 +85,11 @@ export async function listGroups(sql: Sql, options: GroupListOptions = {}): Prom
   }
   // the key of the unique name index: it tells live groups apart, so it alone is the keyset position
   const after = decodeCursor(options.cursor, NAME_KEY_CURSOR);
-  const beyond = after === undefined ? sql`` : order === 'name' ? sql`and lower(btrim(name)) > ${after}` : sql`and lower(btrim(name)) < ${after}`;
+  const beyond = after === undefined ? sql`` : order === 'name' ? sql`and name_key > ${after}` : sql`and name_key < ${after}`;
   const rows = await sql<(GroupRow & { nameKey: string })[]>`
-    select ${sql.unsafe(COLUMNS)}, lower(btrim(name)) as name_key from promo_group
+    select ${sql.unsafe(COLUMNS)}, name_key from promo_group
      where deleted_at is null ${matching} ${beyond}
-     order by lower(btrim(name)) ${order === 'name' ? sql`asc` : sql`desc`} limit ${limit + 1}`;
+     order by name_key ${order === 'name' ? sql`asc` : sql`desc`} limit ${limit + 1}`;
   return toPage(rows, limit, ({ nameKey: _nameKey, ...row }) => toGroup(row), (row) => row.nameKey);
 }
 
@@ -110,7 +111,8 @@ export interface GroupChanges {
 }
 
 export async function updateGroup(sql: Sql, id: string, changes: GroupChanges): Promise<Group> {
-  const columns = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+  const columns: Record<string, unknown> = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+  if (changes.name !== undefined) columns.nameKey = groupNameKey(changes.name);
   if (Object.keys(columns).length === 0) return getGroup(sql, id);
   try {
     const rows = isId(id)
@@ -124,6 +126,24 @@ export async function updateGroup(sql: Sql, id: string, changes: GroupChanges): 
   } catch (error) {
     throw nameTaken(error, changes.name);
   }
+}
+
+/**
+ * Gives every group stored before migration 012 its name key (computed here, in JavaScript, like
+ * every key). Two live groups whose names the key makes equal keep their names; the later one's
+ * key gets ` #<id>` appended, so it stays reachable by id and its name can be changed.
+ */
+export async function backfillGroupNameKeys(sql: Sql): Promise<number> {
+  const rows = await sql<{ id: string; name: string; live: boolean }[]>`
+    select id, name, deleted_at is null as live from promo_group where name_key is null order by id`;
+  for (const row of rows) {
+    const key = groupNameKey(row.name);
+    await sql.begin(async (tx) => {
+      const [taken] = row.live ? await tx`select 1 from promo_group where name_key = ${key} and deleted_at is null and id <> ${row.id}` : [];
+      await tx`update promo_group set name_key = ${taken ? `${key} #${row.id}` : key} where id = ${row.id} and name_key is null`;
+    });
+  }
+  return rows.length;
 }
 
 /** Removes a group and its unissued codes; issued codes stay in customers' history. */

@@ -169,7 +169,13 @@ export interface RejectedLine {
 /** Every rejected line of a job in line order, a chunk at a time; an unknown job throws before the first chunk. */
 export async function* importRejects(sql: Sql, jobId: string): AsyncGenerator<RejectedLine[]> {
   await getJob(sql, jobId);
-  const cursor = sql<{ line: string; value: string; reason: string }[]>`
-    select line, value, reason from import_reject where job_id = ${jobId} order by line`.cursor(5000);
-  for await (const rows of cursor) yield rows.map((row) => ({ ...row, line: Number(row.line) }));
+  // a query per chunk (keyset on line), so no connection is held while a slow reader waits
+  let after = '0';
+  for (;;) {
+    const rows = await sql<{ line: string; value: string; reason: string }[]>`
+      select line, value, reason from import_reject where job_id = ${jobId} and line > ${after}::bigint order by line limit 5000`;
+    if (rows.length > 0) yield rows.map((row) => ({ ...row, line: Number(row.line) }));
+    if (rows.length < 5000) return;
+    after = rows.at(-1)!.line;
+  }
 }

@@ -6,20 +6,17 @@ import { lockGroup } from './groups.js';
 /**
  * Issues one active code of the group to the customer (initial issuance), in one transaction.
  * The same idempotency key on the same group answers the code it issued the first time.
+ *
+ * Lock order, the same as a mailing's: the customer row first (a mailing merges its customers
+ * when it is recorded), the group row after (a mailing's batches lock it last, through the
+ * counters trigger of their promo_code update).
  */
 export async function issueCode(sql: Sql, groupId: string, customerId: string, idempotencyKey?: string): Promise<string> {
   return sql.begin(async (tx) => {
-    const group = await lockGroup(tx, groupId, 'no key update');
-    if (idempotencyKey !== undefined) {
-      const [earlier] = await tx<{ code: string; customerId: string }[]>`
-        select c.code, i.customer_id from code_issuance i join promo_code c on c.id = i.code_id
-         where i.group_id = ${groupId} and i.idempotency_key = ${idempotencyKey}`;
-      if (earlier && earlier.customerId !== customerId) {
-        throw new ConflictError(`The idempotency key ${idempotencyKey} was used for another customer.`);
-      }
-      if (earlier) return earlier.code;
-    }
     await mergeCustomers(tx, [{ id: customerId }]);
+    const group = await lockGroup(tx, groupId, 'no key update');
+    const earlier = await earlierIssuance(tx, groupId, customerId, idempotencyKey, 'initial');
+    if (earlier) return earlier.code;
     const [picked] = await tx<{ id: string; code: string }[]>`
       update promo_code set status = 'issued', customer_id = ${customerId}, issued_at = now()
        where id = (select id from promo_code where group_id = ${groupId} and status = 'active'
@@ -33,17 +30,39 @@ export async function issueCode(sql: Sql, groupId: string, customerId: string, i
   });
 }
 
-/** The code the customer last got from the group, recorded again as a repeat issuance; null when none. */
-export async function reissueCode(sql: Sql, groupId: string, customerId: string): Promise<string | null> {
+/**
+ * The code the customer last got from the group, recorded again as a repeat issuance; null when
+ * none. The same idempotency key on the same group answers the code it repeated the first time
+ * and records nothing more.
+ */
+export async function reissueCode(sql: Sql, groupId: string, customerId: string, idempotencyKey?: string): Promise<string | null> {
   return sql.begin(async (tx) => {
     await lockGroup(tx, groupId, 'no key update');
+    const earlier = await earlierIssuance(tx, groupId, customerId, idempotencyKey, 'repeat');
+    if (earlier) return earlier.code;
     const last = await lastCode(tx, groupId, customerId);
     if (!last) return null;
     await tx`
-      insert into code_issuance (customer_id, group_id, code_id, kind)
-      values (${customerId}, ${groupId}, ${last.id}, 'repeat')`;
+      insert into code_issuance (customer_id, group_id, code_id, kind, idempotency_key)
+      values (${customerId}, ${groupId}, ${last.id}, 'repeat', ${idempotencyKey ?? null})`;
     return last.code;
   });
+}
+
+/** What an earlier request with this idempotency key did on this group (the group row locked by the caller). */
+async function earlierIssuance(tx: TransactionSql, groupId: string, customerId: string, idempotencyKey: string | undefined, kind: 'initial' | 'repeat') {
+  if (idempotencyKey === undefined) return undefined;
+  const [earlier] = await tx<{ code: string; customerId: string; kind: 'initial' | 'repeat' }[]>`
+    select c.code, i.customer_id, i.kind from code_issuance i join promo_code c on c.id = i.code_id
+     where i.group_id = ${groupId} and i.idempotency_key = ${idempotencyKey}`;
+  if (!earlier) return undefined;
+  if (earlier.customerId !== customerId) {
+    throw new ConflictError(`The idempotency key ${idempotencyKey} was used for another customer.`);
+  }
+  if (earlier.kind !== kind) {
+    throw new ConflictError(`The idempotency key ${idempotencyKey} was used for ${earlier.kind === 'initial' ? 'an issue' : 'a reissue'}.`);
+  }
+  return earlier;
 }
 
 async function lastCode(tx: TransactionSql, groupId: string, customerId: string) {

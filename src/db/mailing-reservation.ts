@@ -63,8 +63,8 @@ async function resolveGroups(tx: TransactionSql, mailing: MailingRecord): Promis
     ...check.groups.repeat.map((name) => ({ name, kind: 'repeat' as const })),
   ];
   const rows = await tx<{ id: string; key: string }[]>`
-    select id, lower(btrim(name)) as key from promo_group
-     where deleted_at is null and lower(btrim(name)) = any(${named.map((g) => groupKey(g.name))}::text[])`;
+    select id, name_key as key from promo_group
+     where deleted_at is null and name_key = any(${named.map((g) => groupKey(g.name))}::text[])`;
   const ids = new Map(rows.map((row) => [row.key, row.id]));
   const unknown = [...new Set(named.filter((g) => !ids.has(groupKey(g.name))).map((g) => g.name))];
   if (unknown.length > 0) {

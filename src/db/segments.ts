@@ -12,6 +12,7 @@ import {
   type SegmentFilter,
 } from '../domain/segment.js';
 import type { Sql } from './client.js';
+import { groupNameKey } from '../domain/group-name.js';
 
 export interface SegmentPage {
   count: number;
@@ -23,7 +24,7 @@ const segmentCursor = z.string().min(1);
 
 /**
  * The customers a validated filter matches: how many, and one page of their ids in id order.
- * Group names resolve among live groups (case-insensitively, trimmed); an unknown name is a
+ * Group names resolve among live groups (by groupNameKey: trimmed, case-folded); an unknown name is a
  * ValidationError naming where the filter uses it.
  */
 export async function querySegment(
@@ -41,10 +42,11 @@ export async function querySegment(
 export async function resolveGroups(sql: Sql, references: readonly GroupReference[]): Promise<Map<string, string>> {
   if (references.length === 0) return new Map();
   const names = [...new Set(references.map((reference) => reference.name))];
+  // names compare by their key (src/domain/group-name.ts), computed here, never by SQL
   const rows = await sql<{ name: string; id: string | null }[]>`
     select n.name, g.id
-      from unnest(${names}::text[]) as n (name)
-      left join promo_group g on lower(btrim(g.name)) = lower(btrim(n.name)) and g.deleted_at is null`;
+      from unnest(${names}::text[], ${names.map(groupNameKey)}::text[]) as n (name, key)
+      left join promo_group g on g.name_key = n.key and g.deleted_at is null`;
   const ids = new Map(rows.flatMap((row) => (row.id === null ? [] : [[row.name, row.id] as const])));
   const unknown = references.filter((reference) => !ids.has(reference.name));
   if (unknown.length > 0) {

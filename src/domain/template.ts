@@ -7,6 +7,7 @@ import { attributeDepthProblem } from './attributes.js';
 import { ValidationError } from './errors.js';
 import { budgetMessage, DEFAULT_RENDER_LIMITS, RenderBudget, type RenderLimits } from './template-budget.js';
 import { GUARDED_FILTERS, guardFilter, guardReplace } from './template-guards.js';
+import { groupNameKey } from './group-name.js';
 import {
   lineColumn,
   parseTemplate,
@@ -91,8 +92,9 @@ export class TemplateBudgetError extends TemplateRenderError {
   }
 }
 
+/** How group names compare (src/domain/group-name.ts): the same rule as the database's `name_key`. */
 export function groupKey(name: string): string {
-  return name.trim().toLowerCase();
+  return groupNameKey(name);
 }
 
 type Kind = 'initial' | 'repeat';

@@ -36,6 +36,6 @@ async function groupTags(sql: Sql, mailing: MailingRecord): Promise<string[]> {
   const { groups } = checkTemplate(mailing.template);
   const names = [...groups.initial, ...groups.repeat];
   const rows = await sql<{ id: string }[]>`
-    select id from promo_group where deleted_at is null and lower(btrim(name)) = any(${names.map(groupKey)}::text[])`;
+    select id from promo_group where deleted_at is null and name_key = any(${names.map(groupKey)}::text[])`;
   return [...new Set([...names, ...rows.map((row) => row.id)])];
 }

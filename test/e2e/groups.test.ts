@@ -224,7 +224,7 @@ describe('the list of groups', () => {
   it('sorts by name, searches by name (literally) and pages', async () => {
     const page = await signedInPage();
     await screenshot(page, 'groups'); // the groups the tests above created
-    await stack.sql`insert into promo_group (name) select 'Sort-' || lpad(n::text, 3, '0') from generate_series(0, 104) n`;
+    await stack.sql`insert into promo_group (name, name_key) select 'Sort-' || lpad(n::text, 3, '0'), 'sort-' || lpad(n::text, 3, '0') from generate_series(0, 104) n`;
     await groupWithCodes(stack, 'Save 100%_now');
     await groupWithCodes(stack, 'Save 1000 now');
 

@@ -78,7 +78,7 @@ describe('customers', () => {
     expect(put.body).toMatchObject({ id: 'cust-a', attributes: { first_name: 'A', tier: 'gold' } });
     const replaced = await stack.api('PUT', '/api/customers/cust-a', { json: { attributes: { tier: 'silver' } } });
     expect(replaced.body.attributes).toEqual({ tier: 'silver' });
-    expect((await stack.api('GET', '/api/customers/cust-a/promocodes')).body).toEqual({ items: [] });
+    expect((await stack.api('GET', '/api/customers/cust-a/promocodes')).body).toEqual({ items: [], nextCursor: null });
     expect((await stack.api('GET', '/api/customers/nobody/promocodes')).status).toBe(404);
     expect((await stack.api('GET', '/api/customers/cust-a')).body).toEqual(replaced.body);
     expect((await stack.api('GET', '/api/customers/nobody')).status).toBe(404);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, expect, inject } from 'vitest';
 import { createApp } from '../../src/api/app.js';
+import { addressPolicy, parseAllowList } from '../../src/channels/address-policy.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/client.js';
 import { logger } from '../../src/logger.js';
@@ -58,6 +59,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     PROMO_DATA_DIR: path.join(os.tmpdir(), `promo-test-data-${randomUUID()}`),
     PROMO_GENERATE_BATCH_SIZE: '1000',
     PROMO_MAILING_BATCH_SIZE: '100',
+    // the tests' webhook receivers listen on loopback
+    PROMO_WEBHOOK_ALLOW: '127.0.0.1',
     ...env,
   });
 }
@@ -113,6 +116,8 @@ export async function testStack(options: { env?: Record<string, string>; maxBody
     maxImportBytes: options.maxImportBytes ?? 5 * 1024 * 1024,
     temporalUiUrl: 'http://localhost:8233',
     generationLanes: config.PROMO_GENERATE_LANES,
+    smtpConfigured: config.SMTP_URL !== undefined,
+    webhookPolicy: addressPolicy(parseAllowList(config.PROMO_WEBHOOK_ALLOW).entries),
   });
   const stack: TestStack = {
     sql,

@@ -2,11 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { customerPromocodes, getCustomer, putCustomer } from '../../db/customers.js';
 import { issueCode, reissueCode } from '../../db/issuance.js';
 import { type AppDeps, newRouter } from '../router.js';
-import { AttributesSchema, errorResponses, IdParams, jsonBody, jsonResponse, security } from '../schemas/common.js';
-
-const CustomerIdParams = z.object({
-  id: z.string().min(1).max(200).openapi({ param: { name: 'id', in: 'path' }, example: 'customer-42' }),
-});
+import { AttributesSchema, errorResponses, IdParams, jsonBody, jsonResponse, PageQuery, pageOf, security } from '../schemas/common.js';
 
 const CustomerSchema = z
   .object({ id: z.string(), attributes: z.record(z.string(), z.unknown()), createdAt: z.string(), updatedAt: z.string() })
@@ -26,6 +22,13 @@ const IssuedCodeSchema = z
 /** A customer id as callers give it (the pages' customer search takes the same). */
 export const customerId = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
+/** The path's customer id, trimmed like the bodies' `customerId`: ` c-1 ` and `c-1` are one customer. */
+const CustomerIdParams = z.object({
+  id: customerId.openapi({ param: { name: 'id', in: 'path' }, example: 'customer-42', description: 'trimmed of surrounding white space, like `customerId` in bodies' }),
+});
+
+const IdempotencyKey = z.string().min(1).max(200);
+
 export function customerRoutes({ sql }: AppDeps) {
   const app = newRouter();
 
@@ -44,16 +47,16 @@ export function customerRoutes({ sql }: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'get', path: '/customers/{id}/promocodes', tags: ['Customers'], security,
-      description: 'Every code issued to the customer, initial or repeat, newest first.',
-      request: { params: CustomerIdParams },
-      responses: { 200: jsonResponse('The promo code history', z.object({ items: z.array(IssuedCodeSchema) })), ...errorResponses } }),
-    async (c) => c.json({ items: await customerPromocodes(sql, c.req.valid('param').id) }, 200),
+      description: 'Every code issued to the customer, initial or repeat, newest first (by issue time, then by history row), a page at a time: pass `nextCursor` as `cursor` for the next page.',
+      request: { params: CustomerIdParams, query: PageQuery },
+      responses: { 200: jsonResponse('A page of the promo code history', pageOf(IssuedCodeSchema)), ...errorResponses } }),
+    async (c) => c.json(await customerPromocodes(sql, c.req.valid('param').id, c.req.valid('query')), 200),
   );
 
   app.openapi(
     createRoute({ method: 'post', path: '/groups/{id}/issue', tags: ['Issuance'], security,
       description: 'Issues a new code of the group to the customer (triggered campaigns). The same `idempotencyKey` returns the same code.',
-      request: { params: IdParams, body: jsonBody(z.object({ customerId, idempotencyKey: z.string().min(1).max(200).optional() }).strict()) },
+      request: { params: IdParams, body: jsonBody(z.object({ customerId, idempotencyKey: IdempotencyKey.optional() }).strict()) },
       responses: { 200: jsonResponse('The code', z.object({ code: z.string(), kind: z.literal('initial') })), ...errorResponses } }),
     async (c) => {
       const { customerId: customer, idempotencyKey } = c.req.valid('json');
@@ -63,10 +66,13 @@ export function customerRoutes({ sql }: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'post', path: '/groups/{id}/reissue', tags: ['Issuance'], security,
-      description: 'Repeats the last code the customer got from the group (recorded as a repeat issuance); null when they never got one.',
-      request: { params: IdParams, body: jsonBody(z.object({ customerId }).strict()) },
+      description: 'Repeats the last code the customer got from the group (recorded as a repeat issuance); null when they never got one. With an `idempotencyKey`, a retry of the request (same key, same group, same customer) records nothing more and answers the same code; the key is unique per group together with the keys of `issue` (the same key used for another customer, or for an issue, is a 409).',
+      request: { params: IdParams, body: jsonBody(z.object({ customerId, idempotencyKey: IdempotencyKey.optional() }).strict()) },
       responses: { 200: jsonResponse('The code', z.object({ code: z.string().nullable(), kind: z.literal('repeat') })), ...errorResponses } }),
-    async (c) => c.json({ code: await reissueCode(sql, c.req.valid('param').id, c.req.valid('json').customerId), kind: 'repeat' as const }, 200),
+    async (c) => {
+      const { customerId: customer, idempotencyKey } = c.req.valid('json');
+      return c.json({ code: await reissueCode(sql, c.req.valid('param').id, customer, idempotencyKey), kind: 'repeat' as const }, 200);
+    },
   );
 
   return app;

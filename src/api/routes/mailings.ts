@@ -4,6 +4,7 @@ import { addRecipients, createMailing, getMailing, getMailingRecord, listMailing
 import { compileTemplate, invalidTemplate } from '../../domain/template.js';
 import { cancelMailing } from '../../temporal/cancel-mailing.js';
 import { ensureMailingWorkflow } from '../../temporal/start-mailing.js';
+import { checkChannel } from '../channel-check.js';
 import { type AppDeps, newRouter } from '../router.js';
 import { errorResponses, IdParams, jsonBody, jsonResponse, PageQuery, pageOf, security } from '../schemas/common.js';
 import {
@@ -17,6 +18,7 @@ import {
   TemplateCheckSchema,
 } from '../schemas/mailings.js';
 import { textLines } from '../text-lines.js';
+import { unstorableStrings } from '../text-guard.js';
 
 const tags = ['Mailings'];
 const RECIPIENT_CHUNK = 5000;
@@ -27,11 +29,12 @@ export function mailingRoutes(deps: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'post', path: '/mailings', tags, security,
-      description: 'Records a mailing. With inline recipients it starts at once; without, it is a draft to feed through `/recipients` and then `/start`. The template is rendered once without recipient data: over its render budget even then (steps, nesting, output size, CPU time) it is a 400. Each recipient ends `sent`, `failed` (definitely not delivered: its code returns to active) or `unknown` (may have been delivered: its code is issued to them).',
+      description: 'Records a mailing. With inline recipients it starts at once; without, it is a draft to feed through `/recipients` and then `/start`. The template is rendered once without recipient data: over its render budget even then (steps, nesting, output size, CPU time) it is a 400. Each recipient ends `sent`, `failed` (definitely not delivered: its code returns to active) or `unknown` (may have been delivered: its code is issued to them). A `smtp` channel while no SMTP server is configured is a 400 at `channel.type`; a webhook URL whose host is, or resolves only to, a loopback, private, link-local or other non-public address not allowed by PROMO_WEBHOOK_ALLOW is a 400 at `channel.url` (each send checks the resolved address again).',
       request: { body: jsonBody(MailingRequestSchema) },
       responses: { 202: jsonResponse('The mailing', MailingSchema), ...errorResponses } }),
     async (c) => {
       const { id, name, channel, template, recipients } = c.req.valid('json');
+      await checkChannel(deps, channel); // a 400 for smtp without SMTP_URL, or a webhook address that is not allowed
       compileTemplate(template); // a 400 naming line and column, before anything is recorded
       const check = await deps.renderPool.check(template); // a 400 too for a template over its render budget
       if (!check.valid) throw invalidTemplate([check.error]);
@@ -43,34 +46,34 @@ export function mailingRoutes(deps: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'post', path: '/mailings/{id}/recipients', tags, security,
-      description: 'Adds recipients to a draft: one JSON object a line (NDJSON), `{ customerId, email?, phone?, attributes? }`. The request adds all its valid lines or, if it fails, nothing.',
+      description: `Adds recipients to a draft: one JSON object a line (NDJSON), \`{ customerId, email?, phone?, attributes? }\`. The lines are committed in chunks of ${RECIPIENT_CHUNK} as they arrive, each chunk in a transaction of its own that checks the mailing is still a draft, so a large upload neither holds the draft locked nor keeps its rows uncommitted until it ends. The answer counts the whole request (added, duplicates — a customer already on the mailing, or twice in the request — and invalid lines). A request that fails midway (a broken connection, the mailing started or cancelled meanwhile: 409) keeps the chunks it committed; send it again to add the rest, and that request's report counts the recipients already added as duplicates.`,
       request: { params: IdParams, body: { required: true, content: { 'application/x-ndjson': { schema: RecipientSchema } } } },
       responses: { 200: jsonResponse('What was added', RecipientsReportSchema), ...errorResponses } }),
     async (c) => {
       const publicId = c.req.valid('param').id;
-      const report = await sql.begin(async (tx) => {
-        const mailing = await lockDraft(tx, publicId);
-        const totals = { added: 0, duplicates: 0, invalid: [] as { line: number; value: string; reason: string }[] };
-        let chunk: NewRecipient[] = [];
-        const flush = async () => {
-          const { added, duplicates } = await addRecipients(tx, mailing, chunk);
-          totals.added += added;
-          totals.duplicates += duplicates;
-          chunk = [];
-        };
-        let line = 0;
-        for await (const text of textLines(c.req.raw.body)) {
-          line += 1;
-          const parsed = parseRecipient(text.trim());
-          if (parsed === undefined) continue;
-          if ('reason' in parsed) totals.invalid.push({ line, value: text.trim().slice(0, 200), reason: parsed.reason });
-          else chunk.push(parsed);
-          if (chunk.length >= RECIPIENT_CHUNK) await flush();
-        }
-        await flush();
-        return totals;
-      });
-      return c.json(report, 200);
+      // a 404 or 409 before reading the body; every chunk checks again under the draft's row lock
+      await sql.begin((tx) => lockDraft(tx, publicId));
+      const totals = { added: 0, duplicates: 0, invalid: [] as { line: number; value: string; reason: string }[] };
+      let chunk: NewRecipient[] = [];
+      const flush = async () => {
+        if (chunk.length === 0) return;
+        const recipients = chunk;
+        chunk = [];
+        const { added, duplicates } = await sql.begin(async (tx) => addRecipients(tx, await lockDraft(tx, publicId), recipients));
+        totals.added += added;
+        totals.duplicates += duplicates;
+      };
+      let line = 0;
+      for await (const text of textLines(c.req.raw.body)) {
+        line += 1;
+        const parsed = parseRecipient(text.trim());
+        if (parsed === undefined) continue;
+        if ('reason' in parsed) totals.invalid.push({ line, value: text.trim().slice(0, 200), reason: parsed.reason });
+        else chunk.push(parsed);
+        if (chunk.length >= RECIPIENT_CHUNK) await flush();
+      }
+      await flush();
+      return c.json(totals, 200);
     },
   );
 
@@ -136,6 +139,9 @@ function parseRecipient(text: string): NewRecipient | { reason: string } | undef
   } catch {
     return { reason: 'not a JSON object' };
   }
+  // what PostgreSQL cannot store (a NUL character, a lone surrogate) makes the line invalid
+  const unstorable = unstorableStrings(json);
+  if (unstorable.length > 0) return { reason: unstorable.map((error) => `${error.path === '(body)' ? 'line' : error.path}: ${error.message}`).join('; ') };
   const result = RecipientSchema.safeParse(json);
   if (result.success) return result.data;
   return { reason: result.error.issues.map((issue) => `${issue.path.join('.') || 'line'}: ${issue.message}`).join('; ') };

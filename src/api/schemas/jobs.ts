@@ -43,6 +43,7 @@ export const FormatCheckSchema = z
     keyspace: z.string().openapi({ description: 'how many distinct codes the format can produce, exactly (a decimal string)' }),
     entropyBits: z.number(),
     examples: z.array(z.string()),
-    maxQuantity: z.number().int().openapi({ description: 'how many codes one generation may still ask of this format' }),
+    maxQuantity: z.number().int().openapi({ description: 'how many codes one generation may still ask of this format; when `maxQuantityIsEstimate`, at least this many (a lower bound)' }),
+    maxQuantityIsEstimate: z.boolean().openapi({ description: 'true when the check looked at only part of the stored codes (it examines at most 50,000 of them, so that it stays fast on every keystroke): `maxQuantity` is then a lower bound, and a quantity above it is refused only if it certainly exceeds what is free; the generation itself counts exactly when it starts' }),
   })
   .openapi('FormatCheckResult');

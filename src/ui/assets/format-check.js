@@ -55,7 +55,7 @@
         nodes.push(
           facts([
             ['Keyspace', `${BigInt(result.keyspace).toLocaleString('en-US')} codes (${result.entropyBits} bits)`],
-            ['Can still generate', numbers.format(result.maxQuantity)],
+            ['Can still generate', `${result.maxQuantityIsEstimate ? 'at least ' : ''}${numbers.format(result.maxQuantity)}`],
           ]),
           line('check-label', 'Examples'),
           list(result.examples),

@@ -4,6 +4,7 @@ import type { AppDeps } from '../../api/router.js';
 import { type Customer, customerPromocodes, getCustomer, type IssuedCode } from '../../db/customers.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { Field } from '../components/field.js';
+import { Pager } from '../components/pager.js';
 import { Time } from '../components/time.js';
 import { pageRouter } from '../router.js';
 import { DataTable } from '../components/data-table.js';
@@ -26,7 +27,8 @@ export function customerPages(deps: AppDeps) {
     try {
       const tab = c.req.query('tab') === PROMO_CODES_TAB ? PROMO_CODES_TAB : undefined;
       const customer = await getCustomer(deps.sql, id);
-      const content = tab ? <IssuedCodeTable codes={await customerPromocodes(deps.sql, id)} /> : <AttributeTable attributes={customer.attributes} />;
+      const cursor = tab ? c.req.query('cursor') : undefined;
+      const content = tab ? await promoCodesTab(deps, customer.id, cursor) : <AttributeTable attributes={customer.attributes} />;
       return c.render(<CustomerProfile customer={customer} tab={tab}>{content}</CustomerProfile>, { title: `Customer ${customer.id}`, active: 'customers' });
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
@@ -88,6 +90,18 @@ function AttributeTable({ attributes }: { attributes: Customer['attributes'] }) 
         </tr>
       ))}
     </DataTable>
+  );
+}
+
+/** The Promo Codes tab: a page of the customer's history, newest first, with links to the next pages. */
+async function promoCodesTab(deps: AppDeps, id: string, cursor: string | undefined) {
+  const page = await customerPromocodes(deps.sql, id, { cursor });
+  const path = `/customers/${encodeURIComponent(id)}?tab=${PROMO_CODES_TAB}`;
+  return (
+    <>
+      <IssuedCodeTable codes={page.items} />
+      <Pager path={path} cursor={cursor} nextCursor={page.nextCursor} label="Pages of promo codes" />
+    </>
   );
 }
 
