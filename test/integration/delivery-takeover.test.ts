@@ -76,7 +76,7 @@ describe('a send batch whose attempt dies or is overtaken', () => {
   });
 
   it('keeps heartbeating while its record waits for a lock, so no second attempt starts behind a live one', async () => {
-    const heartbeatSeconds = 2;
+    const heartbeatSeconds = 4;
     const stack = await testStack({ worker: false, env: { PROMO_MAILING_BATCH_SIZE: '10', PROMO_MAILING_PARALLELISM: '1', PROMO_MAILING_HEARTBEAT_SECONDS: String(heartbeatSeconds) } });
     const group = await groupWithCodes(stack, 'Patient', numberedCodes('PATIENT', 10));
     const webhook = await startWebhookReceiver();
