@@ -1,12 +1,8 @@
 import http from 'node:http';
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { createSql } from '../../src/db/client.js';
-import { freePort } from '../../src/local/ports.js';
-import { logger } from '../../src/logger.js';
-import { createRenderPool } from '../../src/render/render-pool.js';
+import { serveApp } from '../support/http-server.js';
 import { expectLifecycleInvariants } from '../support/invariants.js';
 import { eventually, groupWithCodes, numberedCodes, onCleanup, TEST_TOKEN, testStack, type TestStack } from '../support/stack.js';
 
@@ -122,31 +118,13 @@ describe('a slow CSV reader does not starve the connection pool', () => {
       select ${group.id}, 'EXPORT-SLOW-READER-PADDING-' || lpad(n::text, 12, '0') from generate_series(1, 150000) n`;
     await stack.sql`analyze promo_code`;
 
+    // stopped newest first: the readers, then the server, then the pool
     const sql = createSql(stack.databaseUrl, { max: 2 });
-    const renderPool = createRenderPool({ threads: 1 });
-    const deps = {
-      sql,
-      temporal: stack.temporal,
-      renderPool,
-      logger: logger.child({}, { level: 'silent' }),
-      apiTokens: [TEST_TOKEN],
-      taskQueue: stack.taskQueue,
-      maxBodyBytes: 1024 * 1024,
-      maxImportBytes: 1024 * 1024,
-      generationLanes: 1,
-    } as unknown as Parameters<typeof createApp>[0];
-    const app = createApp(deps);
-    const port = await freePort();
-    const server = await new Promise<Server>((resolve) => {
-      const started = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () => resolve(started as Server));
-    });
+    onCleanup(() => sql.end({ timeout: 5 }));
+    const { port } = await serveApp(createApp({ ...stack.deps, sql }));
     const requests: http.ClientRequest[] = [];
     onCleanup(async () => {
       for (const request of requests) request.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await renderPool.close();
-      await sql.end({ timeout: 5 });
     });
 
     // a client that takes the answer's head and then never reads

@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
-import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
-import { addressPolicy } from '../../src/channels/address-policy.js';
 import type { AppDeps } from '../../src/api/router.js';
 import { createSql } from '../../src/db/client.js';
 import { freePort } from '../../src/local/ports.js';
-import { logger } from '../../src/logger.js';
-import { createRenderPool } from '../../src/render/render-pool.js';
+import { serveApp } from '../support/http-server.js';
 import { onCleanup, TEST_TOKEN, testStack, type TestStack } from '../support/stack.js';
 
 // Server-side operator sessions (sign-out and revoke end every copy of a cookie), their API,
@@ -27,22 +23,7 @@ const freshAddress = () => `10.0.0.${nextAddress++}`;
 
 beforeAll(async () => {
   stack = await testStack({ worker: false });
-  const renderPool = createRenderPool({ threads: 1 });
-  onCleanup(() => renderPool.close());
-  deps = {
-    sql: stack.sql,
-    temporal: stack.temporal,
-    renderPool,
-    logger: logger.child({}, { level: 'silent' }),
-    apiTokens: [TEST_TOKEN],
-    taskQueue: stack.taskQueue,
-    maxBodyBytes: 1024 * 1024,
-    maxImportBytes: 1024 * 1024,
-    generationLanes: 1,
-    smtpConfigured: false,
-    webhookPolicy: addressPolicy(),
-    trustProxy: true,
-  };
+  deps = { ...stack.deps, trustProxy: true };
   proxied = createApp(deps);
 });
 
@@ -247,14 +228,7 @@ describe('throttling wrong tokens per client address', () => {
 
   it('takes the address from the socket, not a header, unless told to trust the proxy', async () => {
     const app = createApp({ ...deps, trustProxy: false });
-    const port = await freePort();
-    const server = await new Promise<Server>((resolve) => {
-      const started = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () => resolve(started as Server));
-    });
-    onCleanup(() => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }));
+    const { port } = await serveApp(app);
     const call = (token: string, spoofed: string) => fetch(`http://127.0.0.1:${port}/api/groups`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': spoofed } });
     for (let i = 0; i < 10; i++) expect((await call('wrong', `198.51.100.${i}`)).status).toBe(401);
     expect((await call('wrong', '198.51.100.200')).status).toBe(429);

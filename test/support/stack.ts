@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, expect, inject } from 'vitest';
 import { createApp } from '../../src/api/app.js';
+import type { AppDeps } from '../../src/api/router.js';
 import { addressPolicy, parseAllowList } from '../../src/channels/address-policy.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/client.js';
@@ -92,6 +93,8 @@ export interface TestStack {
   temporal: Client;
   taskQueue: string;
   worker: TestWorker;
+  /** what the app was made of: a test makes a variant with `createApp({ ...stack.deps, … })` */
+  deps: AppDeps;
   /** the HTTP app; `serveStack` puts it on a port */
   app: ReturnType<typeof createApp>;
   api(method: string, path: string, options?: { json?: unknown; text?: string; body?: RequestInit['body']; headers?: Record<string, string>; token?: string | null }): Promise<ApiAnswer>;
@@ -105,7 +108,7 @@ export async function testStack(options: { env?: Record<string, string>; maxBody
   const temporal = new Client({ connection, namespace: 'default' });
   const taskQueue = `test-${randomUUID()}`;
   const renderPool = createRenderPool({ threads: 1 });
-  const app = createApp({
+  const deps: AppDeps = {
     sql,
     temporal,
     renderPool,
@@ -118,10 +121,11 @@ export async function testStack(options: { env?: Record<string, string>; maxBody
     generationLanes: config.PROMO_GENERATE_LANES,
     smtpConfigured: config.SMTP_URL !== undefined,
     webhookPolicy: addressPolicy(parseAllowList(config.PROMO_WEBHOOK_ALLOW).entries),
-  });
+  };
   const stack: TestStack = {
     sql,
-    app,
+    deps,
+    app: createApp(deps),
     databaseUrl: sql.url,
     temporal,
     taskQueue,
@@ -132,7 +136,7 @@ export async function testStack(options: { env?: Record<string, string>; maxBody
       if (token !== null) requestHeaders.authorization = `Bearer ${token}`;
       if (json !== undefined) requestHeaders['content-type'] ??= 'application/json';
       if (text !== undefined) requestHeaders['content-type'] ??= 'text/plain';
-      const response = await app.request(path, {
+      const response = await stack.app.request(path, {
         method,
         headers: requestHeaders,
         body: json !== undefined ? JSON.stringify(json) : (text ?? body),
