@@ -9,14 +9,22 @@ const PINO_LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error
   ERROR: 'error',
 };
 
+function sdkLevel(serviceLogLevel: string): LogLevel {
+  if (serviceLogLevel === 'debug' || serviceLogLevel === 'trace') return 'DEBUG';
+  if (serviceLogLevel === 'error' || serviceLogLevel === 'fatal' || serviceLogLevel === 'silent') return 'ERROR';
+  return 'WARN';
+}
+
 /**
- * Sends the Temporal SDK's own logs through pino, as JSON lines like ours, and leaves signals to
- * the process (which stops the worker itself). Call before any worker starts.
+ * Sends the Temporal SDK's own logs, its native core's included, through pino as JSON lines like
+ * ours, and leaves signals to the process (which stops the worker itself). Call before any
+ * worker starts.
  */
 export function installTemporalRuntime(serviceLogLevel: string): void {
-  const level: LogLevel = serviceLogLevel === 'debug' || serviceLogLevel === 'trace' ? 'DEBUG' : 'WARN';
+  const level = sdkLevel(serviceLogLevel);
   Runtime.install({
     shutdownSignals: [],
+    telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
     logger: new DefaultLogger(level, ({ level: entryLevel, message, meta }) => {
       logger[PINO_LEVELS[entryLevel]]({ component: 'temporal', ...meta }, message);
     }),

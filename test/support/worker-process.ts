@@ -5,7 +5,7 @@ import { createSql } from '../../src/db/client.js';
 import { onShutdown, runWorker } from '../../src/services.js';
 import { installTemporalRuntime } from '../../src/worker/temporal-runtime.js';
 
-installTemporalRuntime('warn');
+installTemporalRuntime('error'); // a kill or timeout test makes the SDK warn of late completions, as it should
 const env = (name: string) => {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is required`);
