@@ -220,7 +220,7 @@ export async function countUnsettled(sql: Sql, mailing: MailingRecord, fromSeq: 
   return row!.n;
 }
 
-export const INTERRUPTED_DELIVERY = 'the delivery was interrupted after the message was handed to the channel; it may have arrived';
+const INTERRUPTED_DELIVERY = 'the delivery was interrupted after the message was handed to the channel; it may have arrived';
 
 /**
  * Recipients still being sent when the mailing ends may hold their message: they become

@@ -36,7 +36,7 @@ export interface RenderPoolOptions {
   messageTimeoutMs?: number;
 }
 
-export const RECIPIENT_FAILED = 'the template failed for this recipient: ';
+const RECIPIENT_FAILED = 'the template failed for this recipient: ';
 
 const DEFAULT_HEAP_MB = 128;
 const DEFAULT_MESSAGE_TIMEOUT_MS = 1000;
