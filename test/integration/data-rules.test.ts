@@ -3,18 +3,14 @@ import { backfillGroupNameKeys } from '../../src/db/groups.js';
 import { groupNameKey } from '../../src/domain/group-name.js';
 import { groupKey } from '../../src/domain/template.js';
 import { expectLifecycleInvariants } from '../support/invariants.js';
-import { eventually, groupWithCodes, numberedCodes, testStack, type TestStack } from '../support/stack.js';
+import { groupWithCodes, mailingEnded, numberedCodes, testStack, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
   stack = await testStack();
 });
 
-const ended = (id: string) =>
-  eventually(async () => {
-    const mailing = (await stack.api('GET', `/api/mailings/${id}`)).body;
-    return ['completed', 'failed', 'cancelled'].includes(mailing.status) ? mailing : undefined;
-  }, 60_000);
+const ended = (id: string) => mailingEnded(stack, id, 60_000);
 
 describe('group names compare by one rule', () => {
   const pairs: [string, string][] = [

@@ -2,16 +2,9 @@
 // is recorded, the rest is sent by the next worker, and the mailing completes with no one left.
 import { describe, expect, it } from 'vitest';
 import { expectLifecycleInvariants, expectReceivedCodesIssued } from '../support/invariants.js';
-import { eventually, groupWithCodes, numberedCodes, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
+import { eventually, groupWithCodes, mailingEnded, numberedCodes, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
 import { type ReceivedMail, startSmtpReceiver } from '../support/smtp-receiver.js';
 import { heldCodes, startWebhookReceiver } from '../support/webhook-receiver.js';
-
-async function ended(stack: TestStack, id: string) {
-  return eventually(async () => {
-    const mailing = (await stack.api('GET', `/api/mailings/${id}`)).body;
-    return !['reserving', 'sending'].includes(mailing.status) && mailing;
-  }, 90_000, 100);
-}
 
 describe('a worker stopped with SIGTERM mid-batch', () => {
   it('webhook: records what it delivered, fails the batch, and a new worker sends the rest', async () => {
@@ -38,7 +31,7 @@ describe('a worker stopped with SIGTERM mid-batch', () => {
     expect(atShutdown, 'the worker stopped mid-mailing').toBeLessThan(120);
 
     await spawnWorkerProcess(stack);
-    const done = await ended(stack, answer.body.id);
+    const done = await mailingEnded(stack, answer.body.id);
     expect(done).toMatchObject({ status: 'completed', recipients: 120, sent: 120, failed: 0, unknown: 0, pending: 0 });
     expect(new Set(webhook.received.map((m) => m.customerId)).size).toBe(120);
     await expectReceivedCodesIssued(stack.sql, heldCodes(webhook.received));
@@ -58,7 +51,7 @@ describe('a worker stopped with SIGTERM mid-batch', () => {
     expect(smtp.mails.length, 'the worker stopped sending soon after SIGTERM').toBeLessThan(100);
 
     await spawnWorkerProcess(stack);
-    const done = await ended(stack, answer.id);
+    const done = await mailingEnded(stack, answer.id);
     expect(done).toMatchObject({ status: 'completed', recipients: 200, sent: 200, failed: 0, unknown: 0, pending: 0 });
     expect(new Set(smtp.mails.map((mail) => mail.to[0])).size).toBe(200);
     await expectReceivedCodesIssued(stack.sql, smtp.mails.map(shownCode));
@@ -72,7 +65,7 @@ describe('an SMTP server that drops the connection after DATA', () => {
     const stack = await testStack({ env: { SMTP_URL: smtp.url } });
     const group = await groupWithCodes(stack, 'Dropped', numberedCodes('DROPPED', 6));
     const answer = await startSmtpMailing(stack, 'Dropped', 5, 'dropped');
-    const done = await ended(stack, answer.id);
+    const done = await mailingEnded(stack, answer.id);
     expect(done).toMatchObject({ status: 'completed', recipients: 5, sent: 4, failed: 0, unknown: 1, pending: 0 });
     expect(smtp.dropped).toHaveLength(1);
     await expectReceivedCodesIssued(stack.sql, [...smtp.mails, ...smtp.dropped].map(shownCode));

@@ -2,7 +2,7 @@
 // the order of events, a code a customer was shown ends issued to that customer.
 import { describe, expect, inject, it } from 'vitest';
 import { expectLifecycleInvariants, expectReceivedCodesIssued } from '../support/invariants.js';
-import { eventually, groupWithCodes, numberedCodes, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
+import { eventually, groupWithCodes, mailingEnded, numberedCodes, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { heldCodes, startWebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -26,14 +26,6 @@ async function startMailing(stack: TestStack, group: string, url: string, count:
   return answer.body as { id: string };
 }
 
-const mailingOf = async (stack: TestStack, id: string) => (await stack.api('GET', `/api/mailings/${id}`)).body;
-
-async function ended(stack: TestStack, id: string) {
-  return eventually(async () => {
-    const mailing = await mailingOf(stack, id);
-    return !['reserving', 'sending'].includes(mailing.status) && mailing;
-  }, 90_000, 100);
-}
 
 /** Waits until a statement of this database waits for a lock (a batch's record blocked by the test). */
 async function someoneWaitsForALock(stack: TestStack) {
@@ -67,7 +59,7 @@ describe('a send batch whose attempt dies or is overtaken', () => {
 
     expect((await stack.api('POST', `/api/mailings/${mailing.id}/cancel`)).status).toBe(202);
     await spawnWorkerProcess(stack);
-    const done = await ended(stack, mailing.id);
+    const done = await mailingEnded(stack, mailing.id);
     expect(done).toMatchObject({ status: 'cancelled', recipients: 25, sent: 0, failed: 0, unknown: 10, pending: 15 });
     expect(heldCodes(webhook.received, mailing.id), 'the batch was not retried').toHaveLength(10);
     await expectReceivedCodesIssued(stack.sql, heldCodes(webhook.received, mailing.id));
@@ -97,7 +89,7 @@ describe('a send batch whose attempt dies or is overtaken', () => {
     await blocked`rollback`;
     blocked.release();
 
-    const done = await ended(stack, mailing.id);
+    const done = await mailingEnded(stack, mailing.id);
     expect(webhook.received.map((m) => m.answer), 'one attempt, never overtaken').toEqual(Array(10).fill(400));
     expect(done).toMatchObject({ status: 'completed', recipients: 10, sent: 0, failed: 10, unknown: 0, pending: 0 });
     await expectReceivedCodesIssued(stack.sql, heldCodes(webhook.received, mailing.id));
@@ -127,7 +119,7 @@ describe('a send batch whose attempt dies or is overtaken', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     second.open(200);
 
-    const done = await ended(stack, mailing.id);
+    const done = await mailingEnded(stack, mailing.id);
     expect(done).toMatchObject({ status: 'completed', recipients: 10, sent: 10, failed: 0, unknown: 0, pending: 0 });
     await expectReceivedCodesIssued(stack.sql, heldCodes(webhook.received, mailing.id));
     await expectLifecycleInvariants(stack.sql);
@@ -142,7 +134,7 @@ describe('a send batch whose attempt dies or is overtaken', () => {
       return 200;
     });
     const mailing = await startMailing(stack, 'Slowpoke', webhook.url, 8, 'slow');
-    const done = await ended(stack, mailing.id);
+    const done = await mailingEnded(stack, mailing.id);
     expect(done).toMatchObject({ status: 'completed', recipients: 8, sent: 7, failed: 0, unknown: 1, pending: 0 });
     const unknown = (await stack.api('GET', `/api/mailings/${mailing.id}/recipients?status=unknown`)).body.items;
     expect(unknown).toEqual([{ customerId: 'slow-3', status: 'unknown', error: expect.stringMatching(/300 ms/), codes: [{ group: 'Slowpoke', code: expect.any(String), kind: 'initial' }] }]);

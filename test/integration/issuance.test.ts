@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectLifecycleInvariants } from '../support/invariants.js';
-import { eventually, groupWithCodes, numberedCodes, testStack, type TestStack } from '../support/stack.js';
+import { groupWithCodes, mailingEnded, numberedCodes, testStack, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -57,10 +57,7 @@ describe('direct issuance', () => {
     const issues = await Promise.all(
       Array.from({ length: 120 }, (_, i) => stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: `raced-d-${i}` } })),
     );
-    const done = await eventually(async () => {
-      const current = (await stack.api('GET', `/api/mailings/${mailing.id}`)).body;
-      return !['reserving', 'sending'].includes(current.status) && current;
-    });
+    const done = await mailingEnded(stack, mailing.id);
     const directCodes = issues.filter((answer) => answer.status === 200).map((answer) => answer.body.code);
     expect(new Set(directCodes).size).toBe(directCodes.length);
     // whichever came first, the mailing either had all its codes or none, and nothing was lost

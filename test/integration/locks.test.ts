@@ -4,18 +4,14 @@ import { createApp } from '../../src/api/app.js';
 import { createSql } from '../../src/db/client.js';
 import { serveApp } from '../support/http-server.js';
 import { expectLifecycleInvariants } from '../support/invariants.js';
-import { eventually, groupWithCodes, numberedCodes, onCleanup, TEST_TOKEN, testStack, type TestStack } from '../support/stack.js';
+import { eventually, groupWithCodes, mailingEnded, numberedCodes, onCleanup, TEST_TOKEN, testStack, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
   stack = await testStack({ env: { PROMO_MAILING_BATCH_SIZE: '100' } });
 });
 
-const ended = (id: string) =>
-  eventually(async () => {
-    const mailing = (await stack.api('GET', `/api/mailings/${id}`)).body;
-    return ['completed', 'failed', 'cancelled'].includes(mailing.status) ? mailing : undefined;
-  }, 120_000);
+const ended = (id: string) => mailingEnded(stack, id);
 
 const ndjson = (ids: string[], extra: (id: string) => Record<string, unknown> = () => ({})) =>
   ids.map((customerId) => JSON.stringify({ customerId, ...extra(customerId) })).join('\n');

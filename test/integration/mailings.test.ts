@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectLifecycleInvariants } from '../support/invariants.js';
 import { startSmtpReceiver } from '../support/smtp-receiver.js';
-import { eventually, groupWithCodes, numberedCodes, testStack, type TestStack } from '../support/stack.js';
+import { eventually, groupWithCodes, mailingEnded, numberedCodes, testStack, type TestStack } from '../support/stack.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 let stack: TestStack;
@@ -24,12 +24,7 @@ async function startMailing(body: Record<string, unknown>) {
   return answer.body as { id: string; workflowId: string };
 }
 
-async function ended(mailingId: string) {
-  return eventually(async () => {
-    const mailing = (await stack.api('GET', `/api/mailings/${mailingId}`)).body;
-    return !['draft', 'reserving', 'sending'].includes(mailing.status) && mailing;
-  }, 120_000);
-}
+const ended = (mailingId: string) => mailingEnded(stack, mailingId);
 
 async function allRecipients(mailingId: string) {
   const items: any[] = [];

@@ -3,7 +3,7 @@
 // the rest, and keep answering: /readyz is asked throughout.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectLifecycleInvariants } from '../support/invariants.js';
-import { eventually, groupWithCodes, numberedCodes, testStack, type TestStack } from '../support/stack.js';
+import { groupWithCodes, mailingEnded, numberedCodes, testStack, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -69,10 +69,7 @@ describe('a mailing whose template explodes for some recipients', () => {
       },
     });
     expect(answer.status, answer.text).toBe(202);
-    const done = await eventually(async () => {
-      const mailing = (await stack.api('GET', `/api/mailings/${answer.body.id}`)).body;
-      return !['reserving', 'sending'].includes(mailing.status) && mailing;
-    }, 60_000, 100);
+    const done = await mailingEnded(stack, answer.body.id, 60_000);
     const readiness = await stopWatching();
 
     expect(done).toMatchObject({ status: 'completed', recipients: 12, sent: 7, failed: 5, unknown: 0, pending: 0 });

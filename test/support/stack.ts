@@ -212,6 +212,14 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
   }
 }
 
+/** The mailing, read over the API, once it has ended: completed, failed or cancelled. */
+export async function mailingEnded(stack: TestStack, id: string, timeoutMs = 120_000): Promise<any> {
+  return eventually(async () => {
+    const mailing = (await stack.api('GET', `/api/mailings/${id}`)).body;
+    return ['completed', 'failed', 'cancelled'].includes(mailing.status) && mailing;
+  }, timeoutMs);
+}
+
 /** `PREFIX-0`, `PREFIX-1`, … (numbers padded to `pad` digits). */
 export const numberedCodes = (prefix: string, count: number, pad = 0) =>
   Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(pad, '0')}`);
