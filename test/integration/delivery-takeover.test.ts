@@ -37,8 +37,7 @@ async function someoneWaitsForALock(stack: TestStack) {
 
 describe('a send batch whose attempt dies or is overtaken', () => {
   it('keeps delivered codes issued when the mailing is cancelled while the batch waits for its retry', async () => {
-    // the heartbeat timeout outlasts the next worker's start, so that the cancel is handled before any retry
-    const stack = await testStack({ worker: false, env: { PROMO_MAILING_BATCH_SIZE: '10', PROMO_MAILING_PARALLELISM: '1', PROMO_MAILING_HEARTBEAT_SECONDS: '10' } });
+    const stack = await testStack({ worker: false, env: { PROMO_MAILING_BATCH_SIZE: '10', PROMO_MAILING_PARALLELISM: '1', PROMO_MAILING_HEARTBEAT_SECONDS: '5' } });
     const group = await groupWithCodes(stack, 'Waiting', numberedCodes('WAIT', 30));
     const webhook = await startWebhookReceiver();
     const answered = gate<number>();
@@ -47,17 +46,22 @@ describe('a send batch whose attempt dies or is overtaken', () => {
     const mailing = await startMailing(stack, 'Waiting', webhook.url, 25, 'wait');
     await eventually(async () => webhook.received.length >= 10 || undefined);
 
-    // the batch delivers, then its attempt dies before it can record anything
+    // the batch delivers; while it waits to record, the mailing is cancelled, then the attempt dies:
+    // the workflow has asked for the batch's cancellation before the server could schedule a retry
     const blocked = await stack.sql.reserve();
     await blocked`begin`;
     await blocked`select id from promo_code where group_id = ${group.id} and status = 'blocked' for update`;
     answered.open(200);
     await someoneWaitsForALock(stack);
+    expect((await stack.api('POST', `/api/mailings/${mailing.id}/cancel`)).status).toBe(202);
+    await eventually(async () => {
+      const { events } = await stack.temporal.workflow.getHandle(`mailing-${mailing.id}`).fetchHistory();
+      return events?.some((event) => event.activityTaskCancelRequestedEventAttributes);
+    });
     await doomed.kill();
     await blocked`rollback`;
     blocked.release();
 
-    expect((await stack.api('POST', `/api/mailings/${mailing.id}/cancel`)).status).toBe(202);
     await spawnWorkerProcess(stack);
     const done = await mailingEnded(stack, mailing.id);
     expect(done).toMatchObject({ status: 'cancelled', recipients: 25, sent: 0, failed: 0, unknown: 10, pending: 15 });

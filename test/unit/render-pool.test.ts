@@ -113,7 +113,9 @@ describe("a thread's death or a message that takes too long", () => {
     const stall = await longestStall(() =>
       Promise.all([failures(slow, [job('1', { slow: true }), job('2')]), failures(hungry, [job('3', { hog: true }), job('4')])]),
     );
-    expect(stall).toBeLessThan(100);
+    // rendered on this thread, the slow message alone would stall it until the watchdog's 1,000 ms;
+    // the margin below that is for a loaded machine's scheduling, not for any render
+    expect(stall).toBeLessThan(400);
   });
 });
 
