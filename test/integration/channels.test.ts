@@ -135,14 +135,14 @@ describe('webhook channel', () => {
 
   it('lets the tries under way finish and skips the rest when aborted mid-batch', async () => {
     webhook.behave(async () => {
-      await sleep(300);
+      await sleep(1000);
       return 200;
     });
     const batch = messages(6);
     const started = Date.now();
     const results = await webhookChannel(webhook.url, { ...fast, timeoutMs: 5000, concurrency: 2 }).deliver(batch, AbortSignal.timeout(100));
     expect(results.map((r) => r.status)).toEqual(['delivered', 'delivered', 'skipped', 'skipped', 'skipped', 'skipped']);
-    expect(Date.now() - started).toBeLessThan(800); // the whole batch takes 900 ms
+    expect(Date.now() - started).toBeLessThan(2000); // the whole batch takes 3 s
   });
 
   it('interrupts a message whose 5xx is waiting for a retry, without sleeping out the backoff', async () => {
@@ -211,7 +211,7 @@ describe('smtp channel', () => {
     const results = await smtpChannel(slow.url, from).deliver(batch, AbortSignal.timeout(100));
     // four connections: the first four were under way
     expect(results.map((r) => r.status)).toEqual([...Array(4).fill('delivered'), ...Array(36).fill('skipped')]);
-    expect(Date.now() - started).toBeLessThan(1200); // the whole batch takes 2.5 s
+    expect(Date.now() - started).toBeLessThan(1800); // the whole batch takes 2.5 s
   });
 });
 
