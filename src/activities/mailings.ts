@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { finishMailing, type Tally } from '../db/mailing-delivery.js';
-import { type MailingRefusal, reserveMailingCodes } from '../db/mailing-reservation.js';
+import { reserveMailingCodes } from '../db/mailing-reservation.js';
+import type { MailingRefusal } from '../db/mailings.js';
 import type { ActivityDeps } from './deps.js';
 import { sendBatch } from './send-batch.js';
 

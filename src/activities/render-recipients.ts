@@ -1,6 +1,6 @@
 import type { OutgoingMessage } from '../channels/channel.js';
 import type { HeldCode, SendContext, UnsettledRecipient } from '../db/mailing-delivery.js';
-import type { MailingGroup } from '../db/mailing-reservation.js';
+import type { MailingGroup } from '../db/mailings.js';
 import { groupKey } from '../domain/template.js';
 import type { RenderPool } from '../render/render-pool.js';
 

@@ -1,7 +1,6 @@
 import type { Sql, TransactionSql } from './client.js';
 import type { Attributes } from './customers.js';
-import type { MailingGroup, MailingRefusal } from './mailing-reservation.js';
-import { getMailingRecord, type MailingRecord, type MailingStatus } from './mailings.js';
+import { getMailingRecord, type MailingGroup, type MailingRecord, type MailingRefusal, type MailingStatus } from './mailings.js';
 
 // Recipients go pending → sending (claimed by a batch attempt, committed before the message
 // leaves) → sent | failed | unknown. See migration 010 for the rules a claim follows.

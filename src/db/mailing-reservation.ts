@@ -2,19 +2,7 @@ import { checkTemplate, groupKey } from '../domain/template.js';
 import type { Sql, TransactionSql } from './client.js';
 import { lockGroup } from './groups.js';
 import { finishMailing } from './mailing-delivery.js';
-import { getMailingRecord, type MailingRecord } from './mailings.js';
-
-export interface MailingGroup {
-  /** as the template names it */
-  name: string;
-  id: string;
-  kind: 'initial' | 'repeat';
-}
-
-export interface MailingRefusal {
-  code: 'unknown_group' | 'insufficient_codes' | 'invalid_template';
-  detail: string;
-}
+import { getMailingRecord, type MailingGroup, type MailingRecord, type MailingRefusal } from './mailings.js';
 
 export type Reservation = { ok: true; lastSeq: number } | { ok: false; error: MailingRefusal };
 

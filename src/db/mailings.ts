@@ -10,6 +10,18 @@ export type ChannelConfig = { type: 'log' } | { type: 'webhook'; url: string } |
 export type MailingStatus = 'draft' | 'reserving' | 'sending' | 'completed' | 'failed' | 'cancelled';
 export type RecipientStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'unknown';
 
+export interface MailingGroup {
+  /** as the template names it */
+  name: string;
+  id: string;
+  kind: 'initial' | 'repeat';
+}
+
+export interface MailingRefusal {
+  code: 'unknown_group' | 'insufficient_codes' | 'invalid_template';
+  detail: string;
+}
+
 export interface NewRecipient {
   customerId: string;
   email?: string | undefined;
