@@ -5,6 +5,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { refusalOf } from '../api/problem.js';
 import type { AppDeps } from '../api/router.js';
 import { requireCsrfToken } from './csrf.js';
+import { rejectUnstorablePathOrQuery } from './unstorable-input.js';
 import { Layout } from './layout.js';
 import { authFor } from '../auth/auth.js';
 import type { SessionEnv } from '../auth/sessions.js';
@@ -46,6 +47,7 @@ export function pageRouter(deps: AppDeps): Hono<UiEnv> {
   });
   app.use('*', jsxRenderer(({ children, title, active }) => <Layout title={title} active={active} temporalUiUrl={deps.temporalUiUrl}>{children}</Layout>));
   app.use('*', requireCsrfToken);
+  app.use('*', rejectUnstorablePathOrQuery);
   app.onError((error, c) => {
     const { status, title, detail } = refusalOf(error, c, deps.logger);
     c.status(status);
