@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { apiAuth } from '../auth/middleware.js';
 import { SESSION_COOKIE } from '../auth/sessions.js';
 import { docsRoutes, isDocsPath } from './docs.js';
+import { refineDocument } from './openapi-document.js';
 import { errorHandler } from './problem.js';
 import { notFoundOrNotAllowed, rejectUnstorableText } from './request-guards.js';
 import { type AppDeps, newRouter } from './router.js';
@@ -16,6 +17,10 @@ import { jobRoutes } from './routes/jobs.js';
 import { mailingRoutes } from './routes/mailings.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { uiRoutes } from '../ui/routes.js';
+
+const API_DESCRIPTION = `Groups of unique promo codes, generation and import jobs, mailings that issue codes, customer history and segments.
+
+Every string, in bodies, paths and queries, must be storable text: a NUL character or a lone surrogate is a 400 at its field. Bad input is a 400 whose \`errors\` name each field by its path.`;
 
 export function createApp(deps: AppDeps) {
   const app = newRouter();
@@ -52,10 +57,9 @@ export function createApp(deps: AppDeps) {
     name: SESSION_COOKIE,
     description: 'The operator pages\' session (sign in at /signin); a request that changes something also needs its CSRF token in the x-csrf-token header.',
   });
-  app.doc31('/api/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Promo codes service', version: '1.0.0', description: 'Groups of unique promo codes, generation and import jobs, mailings that issue codes, customer history and segments.' },
-  });
+  const info = { title: 'Promo codes service', version: '1.0.0', description: API_DESCRIPTION };
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.get('/api/openapi.json', (c) => c.json((document ??= refineDocument(app.getOpenAPI31Document({ openapi: '3.1.0', info })))));
   app.route('/', docsRoutes());
   app.route('/', uiRoutes(deps));
   return app;

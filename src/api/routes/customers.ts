@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { customerPromocodes, getCustomer, putCustomer } from '../../db/customers.js';
 import { issueCode, reissueCode } from '../../db/issuance.js';
+import { trimmedText } from '../../domain/trimmed-text.js';
 import { type AppDeps, newRouter } from '../router.js';
 import { AttributesSchema, errorResponses, IdParams, jsonBody, jsonResponse, PageQuery, pageOf, security } from '../schemas/common.js';
 
@@ -20,7 +21,7 @@ const IssuedCodeSchema = z
   .openapi('IssuedCode');
 
 /** A customer id as callers give it (the pages' customer search takes the same). */
-export const customerId = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+export const customerId = trimmedText(200);
 
 /** The path's customer id, trimmed like the bodies' `customerId`: ` c-1 ` and `c-1` are one customer. */
 const CustomerIdParams = z.object({

@@ -4,7 +4,7 @@ import { ValidationError } from '../../domain/errors.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../domain/pagination.js';
 import { fieldErrors, MAX_FILTER_DEPTH, MAX_FILTER_NODES, SegmentFilterNodeSchema, SegmentFilterSchema } from '../../domain/segment.js';
 import { type AppDeps, newRouter } from '../router.js';
-import { errorResponses, jsonBody, jsonResponse, security } from '../schemas/common.js';
+import { CursorSchema, errorResponses, jsonBody, jsonResponse, security } from '../schemas/common.js';
 
 const tags = ['Segments'];
 
@@ -12,7 +12,7 @@ const SegmentQueryBody = z
   .object({
     filter: SegmentFilterSchema,
     limit: z.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).describe('Customer ids per page.'),
-    cursor: z.string().min(1).optional().describe('`nextCursor` of the previous page.'),
+    cursor: CursorSchema.optional(),
   })
   .strict()
   .openapi('SegmentQuery');

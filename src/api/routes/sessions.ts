@@ -19,7 +19,9 @@ const SessionSchema = z
   })
   .openapi('Session');
 
-const SessionParams = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3Xb0v9cM1kTzY2a' }) });
+const SessionParams = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3Xb0v9cM1kTzY2a', pattern: '^[A-Za-z0-9_-]{16}$', description: "a session's `id` from the list; anything else names nothing (404)" }),
+});
 
 /** The operator pages' sessions: list the live ones, revoke one. */
 export function sessionRoutes(deps: AppDeps) {

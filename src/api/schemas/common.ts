@@ -12,11 +12,34 @@ export const ProblemSchema = z
   })
   .openapi('Problem');
 
-export const IdParams = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '1' }) });
+/** A row's id; anything else names no row, so it is a 404 like an id that is not there. */
+export const IdParams = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '1', pattern: '^[1-9][0-9]{0,17}$', description: 'a positive integer; anything else names nothing (404)' }),
+});
+
+/** An opaque position in a list: `nextCursor` of the page before; one this service did not issue is a 400 at `cursor`. */
+export const CursorSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,2000}$/, 'must be the `nextCursor` of an earlier page')
+  .openapi({ description: '`nextCursor` of the previous page, as it was given; a `cursor` this service did not issue is a 400 at `cursor`' });
+
+/** A generation format; its language is more than JSON Schema can state, so the description says what the check is. */
+export const FormatSchema = z
+  .string()
+  .max(1000, 'must be at most 1000 characters')
+  .openapi({
+    description:
+      "A generation format: literal text (printable ASCII without spaces) and `{string('<ranges>', <length>)}` pieces, e.g. `SUMMER-{string('0-9', 4)}{string('a-Z', 10)}`. A `format` that does not parse, or that cannot yield as many codes as asked, is a 400 at `format` naming the position; `POST /api/formats/check` explains one.",
+  });
+
+/** A mailing's id: the client's own (`id` in the request) or one the service chose; anything else names nothing (404). */
+export const MailingIdParams = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'spring-2026', pattern: '^[A-Za-z0-9._:-]{1,100}$', description: "the mailing's id; anything else names nothing (404)" }),
+});
 
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1).optional(),
+  cursor: CursorSchema.optional(),
 });
 
 /** A customer's attributes: a JSON object whose lists and objects nest at most MAX_ATTRIBUTE_DEPTH levels. */
@@ -43,6 +66,7 @@ export const errorResponses = {
   404: problem('Unknown id'),
   409: problem('The current state does not allow it'),
   413: problem('Body too large'),
+  429: problem('Too many wrong tokens or sign-ins from this address; `Retry-After` says when to try again'),
 } as const;
 
 export const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { CODE_STATUSES } from '../../db/codes.js';
-import { PageQuery } from './common.js';
+import { trimmedText } from '../../domain/trimmed-text.js';
+import { FormatSchema, PageQuery } from './common.js';
 
 export const GroupSchema = z
   .object({
@@ -17,9 +18,9 @@ export const GroupSchema = z
   })
   .openapi('Group');
 
-const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const name = trimmedText(200);
 const description = z.string().max(2000, 'must be at most 2000 characters');
-const format = z.string().max(1000, 'must be at most 1000 characters').nullable();
+const format = FormatSchema.nullable();
 
 export const CreateGroupBody = z
   .object({ name, description: description.optional(), format: format.optional() })

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_GENERATION } from '../../db/generation.js';
-import { PageQuery } from './common.js';
+import { FormatSchema, PageQuery } from './common.js';
 
 export const JobSchema = z
   .object({
@@ -25,13 +25,13 @@ export const JobListQuery = PageQuery.extend({ groupId: z.string().optional() })
 export const GenerationBody = z
   .object({
     quantity: z.number().int().min(1).max(MAX_GENERATION),
-    format: z.string().max(1000).optional(),
+    format: FormatSchema.optional(),
   })
   .strict()
   .openapi('Generation');
 
 export const FormatCheckBody = z
-  .object({ format: z.string().max(1000), quantity: z.number().int().min(1).max(MAX_GENERATION).optional() })
+  .object({ format: FormatSchema, quantity: z.number().int().min(1).max(MAX_GENERATION).optional() })
   .strict()
   .openapi('FormatCheck');
 
