@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>[]>> = {
   import: async () => (await import('./imports.js')).run(),
   'import-memory': async () => (await import('./import-memory.js')).run(),
   segments: async () => (await import('./segments.js')).run(),
+  issue: async () => (await import('./issue.js')).run(),
 };
 
 const requested = process.argv.slice(2);
