@@ -208,8 +208,12 @@ describe('segment queries on a hand-made history', () => {
     const doc = (await stack.api('GET', '/api/openapi.json', { token: null })).body;
     const route = doc.paths['/api/segments/query'].post;
     expect(route.description).toMatch(/filter\.and\[1\]\.issuedCount\.op/);
-    expect(doc.components.schemas.SegmentFilter.properties.and.items).toEqual({ $ref: '#/components/schemas/SegmentFilter' });
-    expect(doc.components.schemas.SegmentFilter.properties.not).toEqual({ $ref: '#/components/schemas/SegmentFilter' });
+    // exactly one key: a oneOf of single-key objects, so an empty `{}` is not schema-valid
+    const variants = doc.components.schemas.SegmentFilter.oneOf as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean }[];
+    expect(variants.map((variant) => variant.required)).toEqual([['and'], ['or'], ['not'], ['issuedCount'], ['issuedFromGroup']]);
+    expect(variants.every((variant) => variant.additionalProperties === false)).toBe(true);
+    expect(variants[0]!.properties.and).toMatchObject({ type: 'array', minItems: 1, items: { $ref: '#/components/schemas/SegmentFilter' } });
+    expect(variants[2]!.properties.not).toEqual({ $ref: '#/components/schemas/SegmentFilter' });
   });
 });
 
