@@ -21,6 +21,8 @@ export interface FuzzRequest {
   valid: boolean;
   /** what was broken, for a failure's message */
   mutation?: string;
+  /** sent without credentials: refused before anything else */
+  anonymous?: boolean;
 }
 
 export function operationsOf(document: JsonSchema): Operation[] {
@@ -54,6 +56,8 @@ type Validator = ReturnType<typeof documentValidator>;
 
 interface Part {
   value: unknown;
+  /** sent as it is instead of the value's JSON */
+  raw?: string;
   unstorable?: boolean;
   mutation?: string;
 }
@@ -94,7 +98,7 @@ export function requestArbitrary(
         );
   const brokenQuery = queryParameters.length > 0 ? fc.option(fc.constantFrom(...queryParameters.map((p) => p.name)), { freq: 6 }) : fc.constant(null);
 
-  return fc.tuple(pathPart, queryPart, bodyPart, brokenQuery).map(([path, query, body, broken]) => {
+  return fc.tuple(pathPart, queryPart, bodyPart, brokenQuery, fc.nat(9)).map(([path, query, body, broken, dice]) => {
     const url = operation.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(path[name])));
     const search = new URLSearchParams(Object.entries(query).map(([key, value]): [string, string] => [key, String(value)]));
     let valid = pathParameters.every((p) => validator.validate(p.schema, path[p.name]) === undefined);
@@ -104,12 +108,12 @@ export function requestArbitrary(
       mutation = `query ${broken}`;
       valid = false;
     }
-    const request: FuzzRequest = { method: operation.method, url: search.size > 0 ? `${url}?${search}` : url, valid, ...(mutation && { mutation }) };
+    const request: FuzzRequest = { method: operation.method, url: search.size > 0 ? `${url}?${search}` : url, valid, ...(mutation && { mutation }), ...(dice === 0 && { anonymous: true }) };
     if (body && contentType) {
       request.contentType = contentType;
-      request.body = encodeBody(contentType, body.value);
+      request.body = body.raw ?? encodeBody(contentType, body.value);
       // a NUL character breaks the document's one global rule; anything else, the schema decides
-      request.valid &&= !body.unstorable && validator.validate(bodySchema!, body.value) === undefined;
+      request.valid &&= body.raw === undefined && !body.unstorable && validator.validate(bodySchema!, body.value) === undefined;
       if (body.mutation) request.mutation = body.mutation;
     }
     return request;
@@ -125,7 +129,10 @@ function encodeBody(contentType: string, value: unknown): string {
 /** The value changed in one place, mostly in ways the schema refuses. */
 function mutated(value: unknown, schema: JsonSchema, components: Record<string, JsonSchema>): fc.Arbitrary<Part> {
   const resolved = schema.$ref ? resolveRef(schema.$ref, components) : schema;
-  const mutations: fc.Arbitrary<Part>[] = [fc.constant({ value: 42, mutation: 'a number for the body' })];
+  const mutations: fc.Arbitrary<Part>[] = [
+    fc.constant({ value: 42, mutation: 'a number for the body' }),
+    fc.constant({ value: undefined, raw: '{"unfinished": ', mutation: 'malformed JSON' }),
+  ];
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const record = value as Record<string, unknown>;
     mutations.push(fc.constant({ value: { ...record, unexpectedField: 1 }, mutation: 'an unknown field' }));
@@ -154,6 +161,7 @@ export function contradictions(
   const responses = operation.spec.responses as Record<string, JsonSchema>;
   const declared = responses[String(answer.status)];
   if (answer.status >= 500) found.push(`a ${answer.status}`);
+  if (request.anonymous && answer.status !== 401 && answer.status !== 429) found.push(`a request without credentials was answered ${answer.status}`);
   if (!declared) found.push(`status ${answer.status} is not in the document`);
   if (!request.valid && answer.status < 400 && !reportedAsInvalidLine(request, answer.body)) {
     found.push(`an invalid request (${request.mutation ?? 'a path or query value'}) was accepted`);
