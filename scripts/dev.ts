@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config.js';
 import { startLocalStack } from '../src/local/stack.js';
+import { CAMPAIGNS_NAMESPACE } from '../src/local/temporal-dev-server.js';
 import { logger } from '../src/logger.js';
 import { onShutdown } from '../src/services.js';
 
@@ -20,6 +21,9 @@ try {
       `  API docs     ${stack.apiUrl}/docs`,
       `  Pages        http://localhost:${config.PORT}/  (sign in with the token)`,
       `  Temporal UI  ${stack.temporalUiUrl ?? 'that of the external Temporal server'}`,
+      ...(config.TEMPORAL_ADDRESS
+        ? []
+        : [`  Nexus        endpoint ${config.PROMO_NEXUS_ENDPOINT} → ${config.TEMPORAL_NAMESPACE}/${config.TEMPORAL_TASK_QUEUE}; callers may try it from namespace ${CAMPAIGNS_NAMESPACE}`]),
       `  Token        ${token}${tokenGenerated ? '  (generated; set PROMO_API_TOKENS to choose one)' : '  (from PROMO_API_TOKENS)'}`,
       `  Data         ${config.dataDir}`,
       '',

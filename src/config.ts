@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseAllowList } from './channels/address-policy.js';
+import { DEFAULT_NEXUS_ENDPOINT } from './client/contract.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalText = z
@@ -20,6 +21,11 @@ const configSchema = z.object({
   TEMPORAL_CLI_PATH: optionalText,
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+  /** the Nexus endpoint `npm run dev` creates, routing to TEMPORAL_NAMESPACE and TEMPORAL_TASK_QUEUE */
+  PROMO_NEXUS_ENDPOINT: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'must start with a letter, then letters, digits, _ or -')
+    .default(DEFAULT_NEXUS_ENDPOINT),
   /** the Temporal Web UI the operator pages link to; the dev server's own UI when unset */
   TEMPORAL_UI_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   SMTP_URL: optionalText,

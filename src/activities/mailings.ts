@@ -1,8 +1,11 @@
 import { Context } from '@temporalio/activity';
+import { addressPolicy, parseAllowList } from '../channels/address-policy.js';
 import { finishMailing, type Tally } from '../db/mailing-delivery.js';
 import { reserveMailingCodes } from '../db/mailing-reservation.js';
-import type { MailingRefusal } from '../db/mailings.js';
+import { getMailing, type Mailing, type MailingRefusal } from '../db/mailings.js';
 import type { ActivityDeps } from './deps.js';
+import { failPermanently } from './failures.js';
+import { recordMailing } from './record-mailing.js';
 import { sendBatch } from './send-batch.js';
 
 export interface MailingPlan {
@@ -21,7 +24,22 @@ const HEARTBEAT_MS = 2000;
 
 export function mailingActivities(deps: ActivityDeps) {
   const { sql, config } = deps;
+  // what the API's checks of a request need, from the worker's configuration
+  const requestDeps = {
+    ...deps,
+    smtpConfigured: config.SMTP_URL !== undefined,
+    webhookPolicy: addressPolicy(parseAllowList(config.PROMO_WEBHOOK_ALLOW).entries),
+  };
   return {
+    /**
+     * Records the mailing of a workflow started with a request (see recordMailing); a bad
+     * request fails it for good. Answers the group tags its workflow is searched by.
+     */
+    async recordMailing(mailingId: string, request: unknown): Promise<string[]> {
+      const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+      return failPermanently(() => recordMailing(requestDeps, workflowId, mailingId, request));
+    },
+
     /** Blocks every code the mailing needs, all or nothing; says how to send the rest. */
     async reserveMailingCodes(mailingId: string): Promise<MailingPlan> {
       const reservation = await reserveMailingCodes(sql, mailingId);
@@ -46,6 +64,11 @@ export function mailingActivities(deps: ActivityDeps) {
       } finally {
         clearInterval(beat);
       }
+    },
+
+    /** What GET /api/mailings/{id} answers: the workflow's result. */
+    async mailingSummary(mailingId: string): Promise<Mailing> {
+      return getMailing(sql, mailingId);
     },
 
     async finishMailing(mailingId: string, status: 'completed' | 'failed' | 'cancelled', error?: { code: string; detail: string }): Promise<void> {

@@ -1,6 +1,7 @@
 import { checkTemplate, groupKey } from '../domain/template.js';
 import type { Sql, TransactionSql } from './client.js';
 import { lockGroup } from './groups.js';
+import { resolveAudience } from './mailing-audience.js';
 import { finishMailing } from './mailing-delivery.js';
 import { getMailingRecord, type MailingGroup, type MailingRecord, type MailingRefusal } from './mailings.js';
 
@@ -13,13 +14,16 @@ class Refused extends Error {
 }
 
 /**
- * Blocks, in one transaction, one active code per recipient in every group the template
- * names with promocode(...), and records which recipient gets which. All or nothing: a
- * missing group or a group short of codes leaves nothing blocked and fails the mailing.
- * Repeated after success, it reserves nothing more.
+ * Takes the audience's customers as recipients (a mailing with an audience), then blocks, in
+ * one transaction, one active code per recipient in every group the template names with
+ * promocode(...), and records which recipient gets which. All or nothing: a missing group or a
+ * group short of codes leaves nothing blocked and fails the mailing. Repeated after success,
+ * it reserves nothing more.
  */
 export async function reserveMailingCodes(sql: Sql, publicId: string): Promise<Reservation> {
   try {
+    const refusal = await resolveAudience(sql, publicId);
+    if (refusal) throw new Refused(refusal);
     return await sql.begin(async (tx) => {
       const mailing = await getMailingRecord(tx, publicId, true);
       if (mailing.status !== 'reserving') return { ok: true, lastSeq: await lastSeq(tx, mailing) };

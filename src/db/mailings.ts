@@ -2,7 +2,9 @@ import type postgres from 'postgres';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
+import type { SegmentFilter } from '../domain/segment.js';
 import type { TemplateSource } from '../domain/template.js';
+import { mailingWorkflowId } from '../client/contract.js';
 import type { Sql, TransactionSql } from './client.js';
 import { type Attributes, mergeCustomers } from './customers.js';
 
@@ -29,12 +31,20 @@ export interface NewRecipient {
   attributes?: Attributes | undefined;
 }
 
+/** Recipients named by a segment filter: the customers matching it when the mailing starts. */
+export interface Audience {
+  segment: SegmentFilter;
+}
+
 export interface MailingRecord {
   id: string;
   publicId: string;
   name: string;
   channel: ChannelConfig;
   template: TemplateSource;
+  audience: Audience | null;
+  /** when the audience's customers became the recipients */
+  audienceResolvedAt: Date | null;
   status: MailingStatus;
   errorCode: string | null;
   errorDetail: string | null;
@@ -48,6 +58,8 @@ export interface Mailing {
   id: string;
   name: string;
   status: MailingStatus;
+  /** as sent; absent when the recipients were given */
+  audience?: Audience;
   recipients: number;
   sent: number;
   failed: number;
@@ -81,13 +93,21 @@ export async function getMailingRecord(sql: Sql | TransactionSql, publicId: stri
  */
 export async function createMailing(
   sql: Sql,
-  request: { publicId: string; name: string; channel: ChannelConfig; template: TemplateSource; recipients?: NewRecipient[] | undefined },
+  request: {
+    publicId: string;
+    name: string;
+    channel: ChannelConfig;
+    template: TemplateSource;
+    recipients?: NewRecipient[] | undefined;
+    audience?: Audience | undefined;
+  },
 ): Promise<{ mailing: MailingRecord; created: boolean }> {
   return sql.begin(async (tx) => {
     const [row] = await tx<MailingRecord[]>`
-      insert into mailing (public_id, name, channel, template, workflow_id, status)
+      insert into mailing (public_id, name, channel, template, audience, workflow_id, status)
       values (${request.publicId}, ${request.name}, ${tx.json(request.channel)}, ${tx.json(request.template as never)},
-              ${`mailing-${request.publicId}`}, ${request.recipients ? 'reserving' : 'draft'})
+              ${request.audience ? tx.json(request.audience as never) : null},
+              ${mailingWorkflowId(request.publicId)}, ${request.recipients || request.audience ? 'reserving' : 'draft'})
       on conflict (public_id) do nothing
       returning *`;
     if (!row) return { mailing: await getMailingRecord(tx, request.publicId), created: false };
@@ -96,13 +116,18 @@ export async function createMailing(
   });
 }
 
-/** Adds recipients to a mailing (its row locked by the caller); a customer already on it counts as a duplicate. */
+/**
+ * Adds recipients to a mailing (its row locked by the caller); a customer already on it counts
+ * as a duplicate. Each becomes a known customer, keeping the email and phone given (what a
+ * segment audience sends to later).
+ */
 export async function addRecipients(tx: TransactionSql, mailing: MailingRecord, given: readonly NewRecipient[]): Promise<{ added: number; duplicates: number }> {
   const firstOfEach = new Map<string, NewRecipient>();
   for (const recipient of given) if (!firstOfEach.has(recipient.customerId)) firstOfEach.set(recipient.customerId, recipient);
   const recipients = [...firstOfEach.values()];
   if (recipients.length === 0) return { added: 0, duplicates: 0 };
   await mergeCustomers(tx, recipients.map((r) => ({ id: r.customerId, attributes: r.attributes })));
+  await storeContacts(tx, recipients);
   const [last] = await tx<{ seq: string }[]>`select coalesce(max(seq), 0) as seq from mailing_recipient where mailing_id = ${mailing.id}`;
   const result = await tx`
     insert into mailing_recipient (mailing_id, seq, customer_id, email, phone)
@@ -112,6 +137,17 @@ export async function addRecipients(tx: TransactionSql, mailing: MailingRecord, 
                   ${recipients.map((r) => r.phone ?? null) as string[]}::text[]) with ordinality as t (customer_id, email, phone, ord)
     on conflict (mailing_id, customer_id) do nothing`;
   return { added: result.count, duplicates: given.length - result.count };
+}
+
+/** The recipients' email and phone onto their customers (rows merged, so locked, just before), where given. */
+async function storeContacts(tx: TransactionSql, recipients: readonly NewRecipient[]): Promise<void> {
+  const given = recipients.filter((r) => r.email !== undefined || r.phone !== undefined);
+  if (given.length === 0) return;
+  await tx`
+    update customer c set email = coalesce(t.email, c.email), phone = coalesce(t.phone, c.phone)
+      from unnest(${given.map((r) => r.customerId)}::text[], ${given.map((r) => r.email ?? null) as string[]}::text[],
+                  ${given.map((r) => r.phone ?? null) as string[]}::text[]) as t (id, email, phone)
+     where c.id = t.id`;
 }
 
 /** Locks a draft mailing for changes; any other state refuses. */
@@ -178,6 +214,7 @@ function toMailing(row: MailingSummaryRow): Mailing {
     id: row.publicId,
     name: row.name,
     status: row.status,
+    ...(row.audience !== null && { audience: row.audience }),
     recipients: row.recipients,
     sent: row.sent,
     failed: row.failed,

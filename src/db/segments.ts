@@ -34,8 +34,15 @@ export async function querySegment(
 ): Promise<SegmentPage> {
   const limit = options.limit ?? DEFAULT_PAGE_SIZE;
   const afterId = decodeCursor(options.cursor, segmentCursor);
-  const segment = compileSegment(filter, await resolveGroups(sql, groupReferences(filter)));
-  return runSegment(sql, segment, { limit, afterId });
+  return runSegment(sql, await resolveSegment(sql, filter), { limit, afterId });
+}
+
+/**
+ * A validated filter compiled against today's groups; an unknown group name is a
+ * ValidationError at its path under `root` (e.g. `audience.segment.or[0].issuedFromGroup.group`).
+ */
+export async function resolveSegment(sql: Sql, filter: SegmentFilter, root = 'filter'): Promise<Segment> {
+  return compileSegment(filter, await resolveGroups(sql, groupReferences(filter, root)));
 }
 
 /** Group names → ids among live groups; every unknown name is reported with its path. */
@@ -92,13 +99,24 @@ export function segmentPageQuery(sql: Sql, segment: Segment, limit: number, afte
     if (segment.set === null) return sql`select null::text as customer_id where false`;
     return sql`${build.rows(segment.set, true)} order by 1 limit ${limit + 1}`;
   }
-  // not in A ∪ B: one anti-join each, rather than one over the union
-  const excluded = segment.set === null ? [] : segment.set.type === 'union' ? segment.set.sets : [segment.set];
-  const conditions = [
-    ...(afterId === undefined ? [] : [sql`c.id > ${afterId}`]),
-    ...excluded.map((set) => sql`not ${build.member(set, sql`c.id`)}`),
-  ];
+  const conditions = [...(afterId === undefined ? [] : [sql`c.id > ${afterId}`]), ...outside(sql, build, segment, sql`c.id`)];
   return sql`select c.id as customer_id from customer c where ${all(sql, conditions)} order by c.id limit ${limit + 1}`;
+}
+
+/**
+ * The condition that customer `ref` (a customer id column of the query it goes into) is in the
+ * segment: what a statement over the customer table needs to take every customer of it at once.
+ */
+export function segmentContains(sql: Sql, segment: Segment, ref: postgres.Fragment): postgres.Fragment {
+  const build = new SegmentSql(sql, undefined);
+  if (!segment.complement) return segment.set === null ? sql`false` : sql`${ref} in (${build.rows(segment.set, true)})`;
+  return all(sql, outside(sql, build, segment, ref));
+}
+
+/** The conditions on customer `ref` of a complement segment: not in A ∪ B is one anti-join each, rather than one over the union. */
+function outside(sql: Sql, build: SegmentSql, segment: Segment, ref: postgres.Fragment): postgres.Fragment[] {
+  const excluded = segment.set === null ? [] : segment.set.type === 'union' ? segment.set.sets : [segment.set];
+  return excluded.map((set) => sql`not ${build.member(set, ref)}`);
 }
 
 function all(sql: Sql, conditions: postgres.Fragment[]): postgres.Fragment {

@@ -1,5 +1,8 @@
-import { z } from 'zod';
+// zod as the OpenAPI extension leaves it: a schema built before the extension is loaded lacks
+// `.openapi()`, and a worker loads this module before any API code
+import { z } from '@hono/zod-openapi';
 import { type FieldError, ValidationError } from './errors.js';
+import { trimmedText } from './trimmed-text.js';
 
 /*
  * Segment filters: which customers to pick by their promo code history.
@@ -51,7 +54,7 @@ const timestamp = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 timestamp with a time zone offset, e.g. 2025-03-01T00:00:00Z' })
   .refine((value) => !value.startsWith('0000'), 'the year must be 0001 or later');
 
-const groupName = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const groupName = trimmedText(200);
 
 const windowFields = {
   kind: z.enum(KIND_FILTERS).optional(),

@@ -6,4 +6,9 @@ import { z } from 'zod';
  * trimming implies: a value of white space only is refused.
  */
 export const trimmedText = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).regex(/\S/, 'must not be blank');
+  z
+    .string()
+    .trim()
+    .min(1, { error: 'must not be empty', abort: true })
+    .max(max, `must be at most ${max} characters`)
+    .regex(/\S/, 'must not be blank');

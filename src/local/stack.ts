@@ -2,10 +2,11 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { logger } from '../logger.js';
+import { ensureNexusEndpoint } from '../nexus/endpoint.js';
 import { connect, runApi, runWorker } from '../services.js';
 import { installTemporalRuntime } from '../worker/temporal-runtime.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { findTemporalCli, startTemporalDevServer } from './temporal-dev-server.js';
+import { CAMPAIGNS_NAMESPACE, findTemporalCli, startTemporalDevServer } from './temporal-dev-server.js';
 
 export interface LocalStack {
   apiUrl: string;
@@ -17,7 +18,9 @@ export interface LocalStack {
 
 /**
  * The whole service on one machine: embedded PostgreSQL and a Temporal dev server unless
- * external ones are configured, then the worker and the API in this process.
+ * external ones are configured, then the worker and the API in this process. The dev server
+ * also gets the namespace `campaigns` and the Nexus endpoint PROMO_NEXUS_ENDPOINT, for campaign
+ * systems to try the service from.
  */
 export async function startLocalStack(config: Config, options: { durable: boolean; temporalUi: boolean }): Promise<LocalStack> {
   const started: (() => Promise<void>)[] = [];
@@ -41,6 +44,7 @@ export async function startLocalStack(config: Config, options: { durable: boolea
         port: config.TEMPORAL_DEV_PORT,
         ...(options.temporalUi && { uiPort: config.TEMPORAL_UI_PORT }),
         namespace: config.TEMPORAL_NAMESPACE,
+        extraNamespaces: [CAMPAIGNS_NAMESPACE],
         ...(options.durable && { dbFilename: path.join(config.dataDir, 'temporal.sqlite') }),
       });
       started.push(temporal.stop);
@@ -50,6 +54,10 @@ export async function startLocalStack(config: Config, options: { durable: boolea
     const endpoints = { databaseUrl, temporalAddress };
     const services = await connect(config, endpoints);
     started.push(services.close);
+    if (!config.TEMPORAL_ADDRESS) {
+      const target = { name: config.PROMO_NEXUS_ENDPOINT, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE };
+      await ensureNexusEndpoint(services.temporal.connection, target);
+    }
     const worker = await runWorker(config, endpoints, services.sql);
     started.push(worker.stop);
     const api = runApi({ ...config, TEMPORAL_UI_URL: temporalUiUrl }, services);

@@ -17,9 +17,14 @@ export interface DevServerOptions {
   /** without one the Web UI stays off */
   uiPort?: number;
   namespace: string;
+  /** more namespaces to create, e.g. one for callers of the Nexus service */
+  extraNamespaces?: string[];
   /** without one the server keeps everything in memory */
   dbFilename?: string;
 }
+
+/** The namespace `npm run dev` and the tests' dev server add for campaign systems calling the service through Nexus. */
+export const CAMPAIGNS_NAMESPACE = 'campaigns';
 
 const CLI_TYPES: Record<string, string> = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList' };
 
@@ -49,12 +54,19 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   return { address, uiUrl, stop };
 }
 
+function extraNamespaceArgs(options: DevServerOptions): string[] {
+  const extra = new Set(options.extraNamespaces);
+  extra.delete(options.namespace);
+  return [...extra].flatMap((namespace) => ['--namespace', namespace]);
+}
+
 async function spawnCli(cliPath: string, options: DevServerOptions): Promise<() => Promise<void>> {
   const args = [
     'server', 'start-dev',
     '--ip', '127.0.0.1',
     '--port', String(options.port),
     '--namespace', options.namespace,
+    ...extraNamespaceArgs(options),
     '--log-level', 'error',
     ...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
     ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
@@ -91,6 +103,7 @@ async function startDownloaded(options: DevServerOptions): Promise<() => Promise
       namespace: options.namespace,
       dbFilename: options.dbFilename,
       searchAttributes: SEARCH_ATTRIBUTES,
+      extraArgs: extraNamespaceArgs(options),
     },
   });
   return () => env.teardown();

@@ -1,8 +1,8 @@
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Sql } from '../db/client.js';
+import { mailingGroupTags } from '../db/mailing-tags.js';
 import { ACTIVE_MAILING_STATUSES, type MailingRecord } from '../db/mailings.js';
-import { checkTemplate, groupKey } from '../domain/template.js';
 import type { MailingPromoWorkflow } from '../workflows/mailing-promo.js';
 import { PromoGroup, PromoMailingId } from './search-attributes.js';
 
@@ -21,7 +21,7 @@ export async function ensureMailingWorkflow(deps: { sql: Sql; temporal: Client; 
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: [
         { key: PromoMailingId, value: mailing.publicId },
-        { key: PromoGroup, value: await groupTags(deps.sql, mailing) },
+        { key: PromoGroup, value: await mailingGroupTags(deps.sql, mailing.template) },
       ],
       staticSummary: `Mailing "${mailing.name}" (${mailing.publicId}) over ${mailing.channel.type}`,
       staticDetails: `Progress: query \`progress\`, or GET /api/mailings/${mailing.publicId}.`,
@@ -29,13 +29,4 @@ export async function ensureMailingWorkflow(deps: { sql: Sql; temporal: Client; 
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
-}
-
-/** The names the template gives its groups, and the ids of those that exist: what operators search by. */
-async function groupTags(sql: Sql, mailing: MailingRecord): Promise<string[]> {
-  const { groups } = checkTemplate(mailing.template);
-  const names = [...groups.initial, ...groups.repeat];
-  const rows = await sql<{ id: string }[]>`
-    select id from promo_group where deleted_at is null and name_key = any(${names.map(groupKey)}::text[])`;
-  return [...new Set([...names, ...rows.map((row) => row.id)])];
 }

@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/client.js';
+import { promoCodesHandler } from '../nexus/handler.js';
 import { createRenderPool } from '../render/render-pool.js';
 
 export interface WorkerOptions {
@@ -26,7 +27,7 @@ export interface RunningWorker {
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/** Starts a worker polling its task queue until stopped. */
+/** Starts a worker polling its task queue (workflows, activities and the Nexus service `promo-codes`) until stopped. */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: options.address });
   const renderPool = createRenderPool({ threads: options.config.PROMO_RENDER_THREADS });
@@ -35,6 +36,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities({ sql: options.sql, config: options.config, renderPool }),
+    nexusServices: [promoCodesHandler({ sql: options.sql })],
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),

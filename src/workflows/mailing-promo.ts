@@ -1,18 +1,25 @@
 import {
   ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   ContinueAsNew,
   continueAsNew,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { BatchTally, MailingPlan } from '../activities/mailings.js';
+import type { MailingRequest } from '../api/schemas/mailings.js';
+import type { Mailing } from '../db/mailings.js';
+import { PromoGroup, PromoMailingId } from '../temporal/search-attributes.js';
 
-const { reserveMailingCodes, finishMailing } = proxyActivities<Activities>({
+const { recordMailing, reserveMailingCodes, finishMailing, mailingSummary } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -42,18 +49,29 @@ export const mailingProgressQuery = defineQuery<MailingProgress>('progress');
 
 export interface MailingInput {
   mailingId: string;
+  /**
+   * Set when a campaign system starts the workflow itself (API.md, "Temporal contract"): the
+   * mailing to record first. Without it the mailing exists already (the API recorded it).
+   */
+  request?: MailingRequest;
   /** set when a run continues as new */
   resume?: { plan: MailingPlan; nextSeq: number; sent: number; failed: number; unknown?: number };
 }
 
+/** What the workflow returns: the mailing's summary, as GET /api/mailings/{id} answers it. */
+export type MailingResult = Mailing;
+
+/** Runs from before this patch return their progress instead of the summary (reading it is a new activity). */
+const SUMMARY_RESULT = 'mailing-summary-result';
+
 /**
- * Reserves every code a mailing needs (all or nothing), sends to its recipients in batches
- * with a bounded number in flight — each batch issues the codes of messages that were or may
- * have been delivered and releases the rest — then ends with nothing blocked. Failure or
- * cancellation releases the codes of recipients never attempted; those whose message may be
- * out keep theirs (`unknown`).
+ * Records the mailing when started with a request; reserves every code it needs (all or
+ * nothing), sends to its recipients in batches with a bounded number in flight — each batch
+ * issues the codes of messages that were or may have been delivered and releases the rest —
+ * then ends with nothing blocked, and returns its summary. Failure or cancellation releases the
+ * codes of recipients never attempted; those whose message may be out keep theirs (`unknown`).
  */
-export async function MailingPromoWorkflow({ mailingId, resume }: MailingInput): Promise<MailingProgress> {
+export async function MailingPromoWorkflow({ mailingId, request, resume }: MailingInput): Promise<MailingResult> {
   const progress: MailingProgress = {
     status: resume ? 'sending' : 'reserving',
     nextSeq: resume?.nextSeq ?? 1,
@@ -63,10 +81,12 @@ export async function MailingPromoWorkflow({ mailingId, resume }: MailingInput):
     unknown: resume?.unknown ?? 0,
   };
   setHandler(mailingProgressQuery, () => progress);
+  // histories from before direct starts have no request: this branch cannot change their replay
+  if (request) await record(mailingId, request);
   const inFlight = new Set<Promise<void>>();
   try {
     const plan = resume?.plan ?? (await reserveMailingCodes(mailingId));
-    if (!plan.ok) return { ...progress, status: 'failed' };
+    if (!plan.ok) return await result(mailingId, { ...progress, status: 'failed' });
     progress.status = 'sending';
     progress.lastSeq = plan.lastSeq;
     const sendMailingBatch = sendProxy(plan.heartbeatTimeoutSeconds);
@@ -93,7 +113,7 @@ export async function MailingPromoWorkflow({ mailingId, resume }: MailingInput):
       return await continueAsNew<typeof MailingPromoWorkflow>({ mailingId, resume: { plan, nextSeq, sent, failed, unknown } });
     }
     await finishMailing(mailingId, 'completed');
-    return { ...progress, status: 'completed' };
+    return await result(mailingId, { ...progress, status: 'completed' });
   } catch (error) {
     if (error instanceof ContinueAsNew) throw error;
     // a batch cancelled while its attempt was dead ends in a timeout, but the mailing was still cancelled
@@ -108,6 +128,30 @@ export async function MailingPromoWorkflow({ mailingId, resume }: MailingInput):
     );
     throw error;
   }
+}
+
+/**
+ * Records the requested mailing and tags the workflow as the API tags the ones it starts. Not
+ * cancellable: a cancel that comes meanwhile finds the mailing recorded, and ends it. A bad
+ * request fails the workflow with the activity's own non-retryable failure, which names the field.
+ */
+async function record(mailingId: string, request: MailingRequest): Promise<void> {
+  try {
+    const groups = await CancellationScope.nonCancellable(() => recordMailing(mailingId, request));
+    upsertSearchAttributes([
+      { key: PromoMailingId, value: mailingId },
+      { key: PromoGroup, value: groups },
+    ]);
+  } catch (error) {
+    if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable) throw error.cause;
+    throw error;
+  }
+}
+
+async function result(mailingId: string, progress: MailingProgress): Promise<MailingResult> {
+  if (patched(SUMMARY_RESULT)) return mailingSummary(mailingId);
+  // only a run that began before the patch gets here, and it keeps the result it was started with
+  return progress as unknown as MailingResult;
 }
 
 function failureMessage(error: unknown): string {

@@ -215,3 +215,14 @@ describe('a method a declared path does not take', () => {
     expectRefusal(await stack.api('GET', '/api/groups/999999'), 404);
   });
 });
+
+describe("a mailing's own id", () => {
+  it('is refused when it is a dot segment, which no path could name (found by the OpenAPI fuzzer)', async () => {
+    for (const id of ['.', '..', '.hidden']) {
+      const answer = await stack.api('POST', '/api/mailings', { json: { id, name: 'Dots', channel: { type: 'log' }, template: { body: 'hi' } } });
+      expectRefusal(answer, 400);
+      expect(answer.body.errors.map((error: { path: string }) => error.path)).toEqual(['id']);
+    }
+    expect(await stack.sql`select public_id from mailing where public_id like '.%'`).toEqual([]);
+  });
+});

@@ -3,11 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import type { MailingPromoWorkflow } from '../../src/workflows/mailing-promo.js';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually, testStack, type TestStack } from '../support/stack.js';
 
 // Recorded histories of every workflow (written with RECORD_HISTORIES=1, protobuf-encoded) are
 // replayed against today's workflow code: a change that would break runs in flight fails here.
+// Recording adds the histories of scenarios that have none yet and never rewrites one: those
+// recorded before a change are what proves the change replays them.
 const { History } = proto.temporal.api.history.v1;
 const FIXTURES = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 
@@ -45,14 +48,28 @@ async function runScenarios() {
   const completedMailing = await settled(completed.workflowId);
   const short = await mail('{{ client.promocode("Nowhere") }}', 3);
   const failedMailing = await settled(short.workflowId);
-  return { completedGeneration, cancelledGeneration, completedMailing, failedMailing };
+
+  const audience = { segment: { issuedFromGroup: { group: 'Replay' } } };
+  const template = { body: '{{ client.promocode("Replay") }}' };
+  const toSegment = (await api('POST', '/api/mailings', { json: { name: 'Replay segment', channel: { type: 'log' }, template, audience } })).body;
+  const audienceMailing = await settled(toSegment.workflowId);
+  const direct = await stack.temporal.workflow.start<typeof MailingPromoWorkflow>('MailingPromoWorkflow', {
+    workflowId: 'mailing-replay-direct',
+    taskQueue: stack.taskQueue,
+    args: [{ mailingId: 'replay-direct', request: { name: 'Replay direct', channel: { type: 'log' }, template, audience } }],
+  });
+  const directStartMailing = await settled(direct.workflowId);
+  return { completedGeneration, cancelledGeneration, completedMailing, failedMailing, audienceMailing, directStartMailing };
 }
 
 describe('workflow replay', () => {
   it('replays the histories of this run and the recorded ones without non-determinism', async () => {
     const fresh = await runScenarios();
     if (process.env.RECORD_HISTORIES) {
-      for (const [name, history] of Object.entries(fresh)) await writeFile(path.join(FIXTURES, `${name}.pb`), History.encode(history).finish());
+      const existing = new Set(await readdir(FIXTURES));
+      for (const [name, history] of Object.entries(fresh)) {
+        if (!existing.has(`${name}.pb`)) await writeFile(path.join(FIXTURES, `${name}.pb`), History.encode(history).finish());
+      }
     }
     const recorded = await Promise.all(
       (await readdir(FIXTURES)).filter((file) => file.endsWith('.pb')).map(async (file) => ({
@@ -60,7 +77,7 @@ describe('workflow replay', () => {
         history: History.decode(await readFile(path.join(FIXTURES, file))),
       })),
     );
-    expect(recorded.length).toBeGreaterThanOrEqual(4);
+    expect(recorded.length).toBeGreaterThanOrEqual(8);
     const histories = [...Object.entries(fresh).map(([name, history]) => ({ workflowId: name, history })), ...recorded];
     const results = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) results.push(result);

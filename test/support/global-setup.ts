@@ -7,7 +7,7 @@ import { createSql } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { startEmbeddedPostgres } from '../../src/local/embedded-postgres.js';
 import { freePort } from '../../src/local/ports.js';
-import { findTemporalCli, startTemporalDevServer } from '../../src/local/temporal-dev-server.js';
+import { CAMPAIGNS_NAMESPACE, findTemporalCli, startTemporalDevServer } from '../../src/local/temporal-dev-server.js';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker.js';
 import { TEMPLATE_DATABASE } from './names.js';
 
@@ -28,6 +28,7 @@ export default async function setup(project: TestProject) {
     cliPath: findTemporalCli(process.env.TEMPORAL_CLI_PATH),
     port: await freePort(),
     namespace: 'default',
+    extraNamespaces: [CAMPAIGNS_NAMESPACE], // where the Nexus tests' callers run
   });
 
   const admin = createSql(postgres.url, { max: 1 });

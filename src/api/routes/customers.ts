@@ -28,7 +28,8 @@ const CustomerIdParams = z.object({
   id: customerId.openapi({ param: { name: 'id', in: 'path' }, example: 'customer-42', description: 'trimmed of surrounding white space, like `customerId` in bodies' }),
 });
 
-const IdempotencyKey = z.string().min(1).max(200);
+/** A caller's key for one issue: the same key on the same group answers what it answered first. */
+export const IdempotencyKey = z.string().min(1).max(200);
 
 export function customerRoutes({ sql }: AppDeps) {
   const app = newRouter();

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { addRecipients, createMailing, getMailing, getMailingRecord, listMailings, listRecipients, lockDraft, markStarted, type NewRecipient } from '../../db/mailings.js';
-import { compileTemplate, invalidTemplate } from '../../domain/template.js';
 import { cancelMailing } from '../../temporal/cancel-mailing.js';
 import { ensureMailingWorkflow } from '../../temporal/start-mailing.js';
-import { checkChannel } from '../channel-check.js';
+import { checkMailingRequest, mailingRequestHook } from '../mailing-request.js';
 import { type AppDeps, newRouter } from '../router.js';
-import { errorResponses, IdParams, jsonBody, jsonResponse, PageQuery, pageOf, security } from '../schemas/common.js';
+import { errorResponses, jsonBody, jsonResponse, MailingIdParams, PageQuery, pageOf, security } from '../schemas/common.js';
 import {
   MailingRequestSchema,
   MailingSchema,
@@ -29,25 +28,24 @@ export function mailingRoutes(deps: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'post', path: '/mailings', tags, security,
-      description: 'Records a mailing. With inline recipients it starts at once; without, it is a draft to feed through `/recipients` and then `/start`. The template is rendered once without recipient data: over its render budget even then (steps, nesting, output size, CPU time) it is a 400. Each recipient ends `sent`, `failed` (definitely not delivered: its code returns to active) or `unknown` (may have been delivered: its code is issued to them). A `smtp` channel while no SMTP server is configured is a 400 at `channel.type`; a webhook URL whose host is, or resolves only to, a loopback, private, link-local or other non-public address not allowed by PROMO_WEBHOOK_ALLOW is a 400 at `channel.url` (each send checks the resolved address again).',
+      description: 'Records a mailing. With inline recipients, or an `audience` (a segment filter: the customers matching it when the mailing starts), it starts at once; with neither, it is a draft to feed through `/recipients` and then `/start`; with both it is a 400 at `audience`. A filter naming a group that does not exist is a 400 at that group\'s path, e.g. `audience.segment.or[0].issuedFromGroup.group`, with the filter\'s array indices in brackets as `POST /api/segments/query` names them. The template is rendered once without recipient data: over its render budget even then (steps, nesting, output size, CPU time) it is a 400. Each recipient ends `sent`, `failed` (definitely not delivered: its code returns to active) or `unknown` (may have been delivered: its code is issued to them). A `smtp` channel while no SMTP server is configured is a 400 at `channel.type`; a webhook URL whose host is, or resolves only to, a loopback, private, link-local or other non-public address not allowed by PROMO_WEBHOOK_ALLOW is a 400 at `channel.url` (each send checks the resolved address again).',
       request: { body: jsonBody(MailingRequestSchema) },
       responses: { 202: jsonResponse('The mailing', MailingSchema), ...errorResponses } }),
     async (c) => {
-      const { id, name, channel, template, recipients } = c.req.valid('json');
-      await checkChannel(deps, channel); // a 400 for smtp without SMTP_URL, or a webhook address that is not allowed
-      compileTemplate(template); // a 400 naming line and column, before anything is recorded
-      const check = await deps.renderPool.check(template); // a 400 too for a template over its render budget
-      if (!check.valid) throw invalidTemplate([check.error]);
-      const { mailing } = await createMailing(sql, { publicId: id ?? randomUUID(), name, channel, template, recipients });
+      const request = c.req.valid('json');
+      await checkMailingRequest(deps, request); // a 400 naming the field, before anything is recorded
+      const { id, ...fields } = request;
+      const { mailing } = await createMailing(sql, { publicId: id ?? randomUUID(), ...fields });
       await ensureMailingWorkflow(deps, mailing);
       return c.json(await getMailing(sql, mailing.publicId), 202);
     },
+    mailingRequestHook,
   );
 
   app.openapi(
     createRoute({ method: 'post', path: '/mailings/{id}/recipients', tags, security,
       description: `Adds recipients to a draft: one JSON object a line (NDJSON), \`{ customerId, email?, phone?, attributes? }\`. The lines are committed in chunks of ${RECIPIENT_CHUNK} as they arrive, each chunk in a transaction of its own that checks the mailing is still a draft, so a large upload neither holds the draft locked nor keeps its rows uncommitted until it ends. The answer counts the whole request (added, duplicates — a customer already on the mailing, or twice in the request — and invalid lines). A request that fails midway (a broken connection, the mailing started or cancelled meanwhile: 409) keeps the chunks it committed; send it again to add the rest, and that request's report counts the recipients already added as duplicates.`,
-      request: { params: IdParams, body: { required: true, content: { 'application/x-ndjson': { schema: RecipientSchema } } } },
+      request: { params: MailingIdParams, body: { required: true, content: { 'application/x-ndjson': { schema: RecipientSchema } } } },
       responses: { 200: jsonResponse('What was added', RecipientsReportSchema), ...errorResponses } }),
     async (c) => {
       const publicId = c.req.valid('param').id;
@@ -78,7 +76,7 @@ export function mailingRoutes(deps: AppDeps) {
   );
 
   app.openapi(
-    createRoute({ method: 'post', path: '/mailings/{id}/start', tags, security, request: { params: IdParams },
+    createRoute({ method: 'post', path: '/mailings/{id}/start', tags, security, request: { params: MailingIdParams },
       description: 'Starts a draft. Starting a mailing that started already changes nothing.',
       responses: { 202: jsonResponse('The mailing', MailingSchema), ...errorResponses } }),
     async (c) => {
@@ -96,7 +94,7 @@ export function mailingRoutes(deps: AppDeps) {
   );
 
   app.openapi(
-    createRoute({ method: 'get', path: '/mailings/{id}', tags, security, request: { params: IdParams },
+    createRoute({ method: 'get', path: '/mailings/{id}', tags, security, request: { params: MailingIdParams },
       responses: { 200: jsonResponse('The mailing with its counters', MailingSchema), ...errorResponses } }),
     async (c) => c.json(await getMailing(sql, c.req.valid('param').id), 200),
   );
@@ -104,13 +102,13 @@ export function mailingRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({ method: 'get', path: '/mailings/{id}/recipients', tags, security,
       description: 'Recipients in arrival order with their outcome and codes: reserved while pending or sending, issued once sent or unknown (the message may have arrived), none once failed.',
-      request: { params: IdParams, query: RecipientQuery },
+      request: { params: MailingIdParams, query: RecipientQuery },
       responses: { 200: jsonResponse('Recipients', pageOf(RecipientOutcomeSchema)), ...errorResponses } }),
     async (c) => c.json(await listRecipients(sql, c.req.valid('param').id, c.req.valid('query')), 200),
   );
 
   app.openapi(
-    createRoute({ method: 'post', path: '/mailings/{id}/cancel', tags, security, request: { params: IdParams },
+    createRoute({ method: 'post', path: '/mailings/{id}/cancel', tags, security, request: { params: MailingIdParams },
       description: 'Stops sending: messages under way finish and are recorded; recipients whose message may have left keep their codes (`unknown`); the codes of those never sent return to active.',
       responses: { 202: jsonResponse('The mailing', MailingSchema), ...errorResponses } }),
     async (c) => {

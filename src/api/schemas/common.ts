@@ -32,9 +32,12 @@ export const FormatSchema = z
       "A generation format: literal text (printable ASCII without spaces) and `{string('<ranges>', <length>)}` pieces, e.g. `SUMMER-{string('0-9', 4)}{string('a-Z', 10)}`. A `format` that does not parse, or that cannot yield as many codes as asked, is a 400 at `format` naming the position; `POST /api/formats/check` explains one.",
   });
 
+/** A mailing's id, a path segment: not starting with a dot, which `.` and `..` would make no segment at all. */
+export const MAILING_ID = /^[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,99}$/;
+
 /** A mailing's id: the client's own (`id` in the request) or one the service chose; anything else names nothing (404). */
 export const MailingIdParams = z.object({
-  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'spring-2026', pattern: '^[A-Za-z0-9._:-]{1,100}$', description: "the mailing's id; anything else names nothing (404)" }),
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'spring-2026', pattern: MAILING_ID.source, description: "the mailing's id; anything else names nothing (404)" }),
 });
 
 export const PageQuery = z.object({

@@ -1,7 +1,14 @@
 import { z } from '@hono/zod-openapi';
-import { AttributesSchema, PageQuery } from './common.js';
+import { SegmentFilterNodeSchema, SegmentFilterSchema } from '../../domain/segment.js';
+import { trimmedText } from '../../domain/trimmed-text.js';
+import { AttributesSchema, MAILING_ID, PageQuery } from './common.js';
 
 export const MAX_INLINE_RECIPIENTS = 100_000;
+
+const AUDIENCE_DESCRIPTION =
+  'In place of `recipients`: the customers matching the segment filter (the language of `POST /api/segments/query`) when the mailing starts, with their stored attributes, email and phone. An unknown group is a 400 at its `group` field, e.g. `audience.segment.or[0].issuedFromGroup.group`.';
+
+export const AudienceSchema = z.object({ segment: SegmentFilterSchema }).strict().openapi('Audience', { description: AUDIENCE_DESCRIPTION });
 
 const ChannelSchema = z
   .discriminatedUnion('type', [
@@ -19,9 +26,9 @@ const ChannelSchema = z
 
 export const RecipientSchema = z
   .object({
-    customerId: z.string().trim().min(1).max(200),
+    customerId: trimmedText(200),
     email: z.email().optional(),
-    phone: z.string().trim().min(1).max(50).optional(),
+    phone: trimmedText(50).optional(),
     attributes: AttributesSchema.optional(),
   })
   .strict()
@@ -36,22 +43,38 @@ export const MailingRequestSchema = z
   .object({
     id: z
       .string()
-      .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be 1–100 letters, digits, or . _ : -')
+      .regex(MAILING_ID, 'must be 1–100 letters, digits, or . _ : -, not starting with a dot (it is a path segment)')
       .optional()
       .openapi({ description: 'client-chosen; the same id again returns the same mailing and starts nothing new' }),
-    name: z.string().trim().min(1).max(200),
+    name: trimmedText(200),
     channel: ChannelSchema,
     template: TemplateSchema,
     recipients: z.array(RecipientSchema).max(MAX_INLINE_RECIPIENTS).optional(),
+    audience: AudienceSchema.optional(),
   })
   .strict()
-  .openapi('MailingRequest');
+  .superRefine((request, ctx) => {
+    if (request.recipients !== undefined && request.audience !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['audience'], message: 'give either recipients or an audience, not both' });
+    }
+  })
+  .openapi('MailingRequest', {
+    description: 'With `recipients` or an `audience` the mailing starts at once; with neither it is a draft. Never both.',
+    not: { required: ['recipients', 'audience'] },
+  });
+
+/** A mailing as a client asks for it: the body of `POST /api/mailings`, the `request` of a MailingPromoWorkflow started directly. */
+export type MailingRequest = z.infer<typeof MailingRequestSchema>;
 
 export const MailingSchema = z
   .object({
     id: z.string(),
     name: z.string(),
     status: z.enum(['draft', 'reserving', 'sending', 'completed', 'failed', 'cancelled']),
+    audience: z
+      .object({ segment: SegmentFilterNodeSchema })
+      .optional()
+      .openapi({ description: 'the audience as sent; absent when the recipients were given' }),
     recipients: z.number().int(),
     sent: z.number().int(),
     failed: z.number().int(),

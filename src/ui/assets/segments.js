@@ -149,6 +149,9 @@ form.addEventListener('click', (event) => {
   }
   currentFilter();
 });
+// for the page's other forms (segment-mailing.js): the filter, and its errors beside its conditions
+window.segmentBuilder = { currentFilter, showError, clearErrors };
+
 form.addEventListener('input', currentFilter);
 form.addEventListener('change', currentFilter);
 form.addEventListener('submit', (event) => {

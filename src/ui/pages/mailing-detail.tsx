@@ -7,6 +7,7 @@ import { Time } from '../components/time.js';
 import { formatNumber } from '../format.js';
 import { DataTable } from '../components/data-table.js';
 import { Scripts } from '../components/scripts.js';
+import { AudienceSummary } from '../components/audience.js';
 
 const COUNTERS = [
   { field: 'recipients', label: 'Recipients' },
@@ -95,6 +96,7 @@ export function MailingDetail({ mailing, recipients, cursor, workflowUrl }: { ma
         <h2>Codes by group</h2>
         <CodesTable codes={mailing.codes} unfinished={unfinished} />
       </section>
+      {mailing.audience && <AudienceSummary audience={mailing.audience} />}
       <h2>Recipients</h2>
       <RecipientTable recipients={recipients.items} />
       <Pager path={path} cursor={cursor} nextCursor={recipients.nextCursor} label="Pages of recipients" />

@@ -49,7 +49,13 @@ export function mailingPages(deps: AppDeps) {
 }
 
 function MailingTable({ mailings }: { mailings: Mailing[] }) {
-  if (mailings.length === 0) return <p>No mailings yet. They are started through the API (POST /api/mailings).</p>;
+  if (mailings.length === 0) {
+    return (
+      <p>
+        No mailings yet. They are started through the API (POST /api/mailings), or to a segment from the <a href="/segments">segment builder</a>.
+      </p>
+    );
+  }
   return (
     <DataTable columns={['Name', 'Status', { label: 'Recipients', numeric: true }, { label: 'Sent', numeric: true }, { label: 'Failed', numeric: true }, { label: 'Unknown', numeric: true }, { label: 'Pending', numeric: true }, 'Created']}>
       {mailings.map((mailing) => (

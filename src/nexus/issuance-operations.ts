@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { customerId, IdempotencyKey } from '../api/routes/customers.js';
+import type { IssueCodeInput, IssuedCode, ReissueCodeInput, ReissuedCode } from '../client/types.js';
+import type { Sql } from '../db/client.js';
+import { issueCode, reissueCode } from '../db/issuance.js';
+import { trimmedText } from '../domain/trimmed-text.js';
+import { nexusErrors, parseInput } from './errors.js';
+import { groupIdByName } from './group-by-name.js';
+
+// as the API takes them: a group's name as the groups API and segments do, an idempotency key as POST …/issue does
+const group = trimmedText(200);
+const IssueInput = z.object({ group, customerId, idempotencyKey: IdempotencyKey }).strict();
+const ReissueInput = z.object({ group, customerId, idempotencyKey: IdempotencyKey.optional() }).strict();
+
+/** `issueCode` and `reissueCode`: what POST /api/groups/{id}/issue and …/reissue do, the group given by name. */
+export function issuanceOperations(sql: Sql) {
+  return {
+    issueCode: (_ctx: unknown, input: IssueCodeInput): Promise<IssuedCode> =>
+      nexusErrors(async () => {
+        const request = parseInput(IssueInput, input, 'issueCode');
+        const groupId = await groupIdByName(sql, request.group);
+        return { code: await issueCode(sql, groupId, request.customerId, request.idempotencyKey), kind: 'initial' };
+      }),
+    reissueCode: (_ctx: unknown, input: ReissueCodeInput): Promise<ReissuedCode> =>
+      nexusErrors(async () => {
+        const request = parseInput(ReissueInput, input, 'reissueCode');
+        const groupId = await groupIdByName(sql, request.group);
+        return { code: await reissueCode(sql, groupId, request.customerId, request.idempotencyKey), kind: 'repeat' };
+      }),
+  };
+}

@@ -1,0 +1,128 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignResult, CodeRequest, WelcomeCampaign } from '../../examples/campaign/workflows.js';
+import type { IdentifiedMailingRequest } from '../../src/client/index.js';
+import { expectLifecycleInvariants } from '../support/invariants.js';
+import { campaignSide, type CampaignSide } from '../support/nexus.js';
+import { eventually, groupWithCodes, numberedCodes, testStack, type TestStack } from '../support/stack.js';
+import { startWebhookReceiver } from '../support/webhook-receiver.js';
+
+// The Nexus service `promo-codes` called from the example campaign workflows in the namespace
+// `campaigns`, through an endpoint routed to this file's worker.
+
+let stack: TestStack;
+let side: CampaignSide;
+beforeAll(async () => {
+  // small batches one at a time: a cancelled mailing has most of its recipients still to send
+  stack = await testStack({ env: { PROMO_MAILING_BATCH_SIZE: '5', PROMO_MAILING_PARALLELISM: '1' } });
+  side = await campaignSide(stack);
+});
+
+let runs = 0;
+/** Starts an example campaign workflow in `campaigns`, pointed at this file's endpoint. */
+const start = (workflow: string, input: CodeRequest | WelcomeCampaign) => {
+  const args = 'welcome' in input ? { ...input, welcome: { ...input.welcome, endpoint: side.endpoint } } : { ...input, endpoint: side.endpoint };
+  return side.campaigns.workflow.start(workflow, { taskQueue: side.taskQueue, workflowId: `nexus-test-${++runs}-${Date.now()}`, args: [args] });
+};
+const run = async <T>(workflow: string, input: CodeRequest | WelcomeCampaign) => (await start(workflow, input)).result() as Promise<T>;
+
+const recipients = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ customerId: `${prefix}-${i}` }));
+
+/** The failure that ended a caller workflow: each cause's class and message, outermost first. */
+async function failure(workflow: Promise<unknown>): Promise<string[]> {
+  const error = await workflow.then(() => undefined, (caught: unknown) => caught);
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  const messages: string[] = [];
+  for (let cause = (error as Error).cause; cause instanceof Error; cause = cause.cause) messages.push(`${cause.constructor.name}: ${cause.message}`);
+  return messages;
+}
+
+describe('issueCode and reissueCode through Nexus', () => {
+  it('issues a code by group name (case-insensitively), the same one again for the same idempotency key, and repeats it', async () => {
+    const group = await groupWithCodes(stack, 'Welcome Nexus', numberedCodes('WN', 3));
+    const issued = await run<{ code: string; kind: string }>('WelcomeCodeWorkflow', { group: ' welcome NEXUS ', customerId: 'nx-1' });
+    expect(issued).toEqual({ code: expect.stringMatching(/^WN-/), kind: 'initial' });
+    expect(await run('WelcomeCodeWorkflow', { group: 'Welcome Nexus', customerId: 'nx-1' })).toEqual(issued);
+    expect(await run('ReminderWorkflow', { group: 'Welcome Nexus', customerId: 'nx-1' })).toEqual({ code: issued.code, kind: 'repeat' });
+    expect(await run('ReminderWorkflow', { group: 'Welcome Nexus', customerId: 'nx-never' })).toEqual({ code: null, kind: 'repeat' });
+    const history = (await stack.api('GET', '/api/customers/nx-1/promocodes')).body.items;
+    expect(history.map((item: { code: string; kind: string }) => [item.code, item.kind])).toEqual([[issued.code, 'repeat'], [issued.code, 'initial']]);
+    expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 2, issued: 1 });
+    await expectLifecycleInvariants(stack.sql);
+  });
+
+  it('fails the caller at once, without retries, when the group has no active code left', async () => {
+    await groupWithCodes(stack, 'Empty Nexus', numberedCodes('EN', 1));
+    await run('WelcomeCodeWorkflow', { group: 'Empty Nexus', customerId: 'en-1' });
+    const started = Date.now();
+    const messages = await failure(run('WelcomeCodeWorkflow', { group: 'Empty Nexus', customerId: 'en-2' }));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // the operation failed (OperationError), which the caller's Nexus machinery never retries
+    expect(messages.slice(0, 2)).toEqual(['NexusOperationFailure: nexus operation completed unsuccessfully', 'ApplicationFailure: Group "Empty Nexus" has no active code left.']);
+  });
+
+  it('fails the caller at once when no group has that name', async () => {
+    const started = Date.now();
+    const messages = await failure(run('ReminderWorkflow', { group: 'No Such Group', customerId: 'ns-1' }));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // a BAD_REQUEST handler error, not retried either
+    expect(messages.slice(0, 2)).toEqual(['NexusOperationFailure: nexus operation completed unsuccessfully', 'HandlerError: There is no promo code group named "No Such Group".']);
+  });
+});
+
+describe('startMailing through Nexus', () => {
+  const welcomeMailing = (id: string, group: string, extra: Partial<IdentifiedMailingRequest> = {}): IdentifiedMailingRequest => ({
+    id,
+    name: 'Welcome wave',
+    channel: { type: 'log' },
+    template: { body: `Your code: {{ client.promocode(${JSON.stringify(group)}) }}` },
+    recipients: recipients(id, 5),
+    ...extra,
+  });
+
+  it('answers the mailing summary when the mailing ends; the mailing shows in the API; the same id again answers the same mailing', async () => {
+    const group = await groupWithCodes(stack, 'Wave', numberedCodes('WAVE', 10));
+    const campaign: WelcomeCampaign = { welcome: { group: 'Wave', customerId: 'wave-new' }, mailing: welcomeMailing('nexus-wave-1', 'Wave') };
+    const result = await run<CampaignResult>('WelcomeCampaignWorkflow', campaign);
+    expect(result.welcomeCode).toMatch(/^WAVE-/);
+    expect(result.mailing).toMatchObject({ id: 'nexus-wave-1', status: 'completed', recipients: 5, sent: 5, workflowId: 'mailing-nexus-wave-1', codes: [{ group: 'Wave', reserved: 5, issued: 5, released: 0 }] });
+    expect((await stack.api('GET', '/api/mailings/nexus-wave-1')).body).toEqual(result.mailing);
+
+    const again = await run<CampaignResult>('WelcomeCampaignWorkflow', campaign);
+    expect(again).toEqual(result);
+    expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 4, blocked: 0, issued: 6 });
+    await expectLifecycleInvariants(stack.sql);
+  });
+
+  it('refuses a request without an id, naming the field, at once', async () => {
+    await groupWithCodes(stack, 'NoId', numberedCodes('NOID', 2));
+    const { id: _id, ...withoutId } = welcomeMailing('unused', 'NoId');
+    const messages = await failure(run('WelcomeCampaignWorkflow', { welcome: { group: 'NoId', customerId: 'noid-1' }, mailing: withoutId as IdentifiedMailingRequest }));
+    expect(messages[1]).toBe('HandlerError: Invalid startMailing input: id: Invalid input: expected string, received undefined');
+  });
+
+  it('cancelling the caller cancels the mailing: it ends cancelled with nothing blocked', async () => {
+    const group = await groupWithCodes(stack, 'Slow Wave', numberedCodes('SLOWWAVE', 200));
+    const webhook = await startWebhookReceiver();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    webhook.behave(async () => {
+      await held; // the first messages are held until the caller has been cancelled
+      return 200;
+    });
+    const mailing = welcomeMailing('nexus-slow-1', 'Slow Wave', { channel: { type: 'webhook', url: webhook.url }, recipients: recipients('slow', 150) });
+    const caller = await start('WelcomeCampaignWorkflow', { welcome: { group: 'Slow Wave', customerId: 'slow-new' }, mailing });
+    await eventually(async () => webhook.received.length > 0);
+    await caller.cancel();
+    setTimeout(release, 500);
+    // the caller waits for the operation's cancellation to complete (the default), so by the time
+    // it has ended the mailing has too
+    expect(await failure(caller.result())).toEqual(['CancelledFailure: Workflow canceled']);
+    const ended = (await stack.api('GET', '/api/mailings/nexus-slow-1')).body;
+    expect(ended.status).toBe('cancelled');
+    expect(ended.sent).toBeLessThan(150);
+    expect(ended.codes[0]).toMatchObject({ reserved: 150, issued: ended.sent + ended.unknown });
+    expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ blocked: 0, issued: ended.sent + ended.unknown + 1 });
+    await expectLifecycleInvariants(stack.sql);
+  });
+});
