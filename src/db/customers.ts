@@ -8,15 +8,22 @@ export type Attributes = Record<string, unknown>;
 export interface Customer {
   id: string;
   attributes: Attributes;
+  email: string | null;
+  phone: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
-interface CustomerRow {
-  id: string;
-  attributes: Attributes;
+interface CustomerRow extends Omit<Customer, 'createdAt' | 'updatedAt'> {
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A customer as PUT gives it: attributes replace the stored ones; an email or phone given replaces its own, one left out stays. */
+export interface CustomerChanges {
+  attributes: Attributes;
+  email?: string | undefined;
+  phone?: string | undefined;
 }
 
 const toCustomer = (row: CustomerRow): Customer => ({
@@ -25,18 +32,22 @@ const toCustomer = (row: CustomerRow): Customer => ({
   updatedAt: row.updatedAt.toISOString(),
 });
 
-/** Creates or replaces a customer's attributes. */
-export async function putCustomer(sql: Sql, id: string, attributes: Attributes): Promise<Customer> {
+const COLUMNS = 'id, attributes, email, phone, created_at, updated_at';
+
+/** Creates a customer, or replaces its attributes and the contacts given. */
+export async function putCustomer(sql: Sql, id: string, changes: CustomerChanges): Promise<Customer> {
   const [row] = await sql<CustomerRow[]>`
-    insert into customer (id, attributes) values (${id}, ${sql.json(attributes as never)})
-    on conflict (id) do update set attributes = excluded.attributes, updated_at = now()
-    returning id, attributes, created_at, updated_at`;
+    insert into customer (id, attributes, email, phone)
+    values (${id}, ${sql.json(changes.attributes as never)}, ${changes.email ?? null}, ${changes.phone ?? null})
+    on conflict (id) do update set attributes = excluded.attributes,
+      email = coalesce(excluded.email, customer.email), phone = coalesce(excluded.phone, customer.phone), updated_at = now()
+    returning ${sql.unsafe(COLUMNS)}`;
   return toCustomer(row!);
 }
 
 /** A known customer; any other id is a NotFoundError. */
 export async function getCustomer(sql: Sql, id: string): Promise<Customer> {
-  const [row] = await sql<CustomerRow[]>`select id, attributes, created_at, updated_at from customer where id = ${id}`;
+  const [row] = await sql<CustomerRow[]>`select ${sql.unsafe(COLUMNS)} from customer where id = ${id}`;
   if (!row) throw new NotFoundError(`There is no customer with id ${id}.`);
   return toCustomer(row);
 }

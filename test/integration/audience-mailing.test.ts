@@ -31,8 +31,10 @@ beforeAll(async () => {
     expect((await stack.api('POST', `/api/groups/${groupIds.Autumn}/issue`, { json: { customerId } })).status).toBe(200);
   }
   expect((await stack.api('PUT', '/api/customers/aud-7', { json: { attributes: { first_name: 'Seven' } } })).status).toBe(200);
-  // attributes stored after the mailing that brought the customer in are the ones a later mailing renders
-  expect((await stack.api('PUT', '/api/customers/aud-3', { json: { attributes: { first_name: 'Renamed' } } })).status).toBe(200);
+  // attributes and an email stored after the mailing that brought the customer in are the ones a later mailing uses
+  expect((await stack.api('PUT', '/api/customers/aud-3', { json: { attributes: { first_name: 'Renamed' }, email: 'renamed3@example.com' } })).status).toBe(200);
+  // a PUT without contacts leaves them as they are
+  expect((await stack.api('PUT', '/api/customers/aud-4', { json: { attributes: { first_name: 'Name4' } } })).body).toMatchObject({ email: 'aud4@example.com', phone: '+49123454' });
 });
 
 const post = (body: Record<string, unknown>) => stack.api('POST', '/api/mailings', { json: { channel: { type: 'log' }, ...body } });
@@ -82,7 +84,7 @@ describe('a mailing to a segment audience', () => {
     const messages = await loggedMessages(answer.body.id);
     const byCustomer = new Map(messages.map((m) => [m.customerId, m]));
     expect(byCustomer.get('aud-4')).toMatchObject({ email: 'aud4@example.com', phone: '+49123454', subject: 'Hi Name4' });
-    expect(byCustomer.get('aud-3')).toMatchObject({ email: 'aud3@example.com', subject: 'Hi Renamed' });
+    expect(byCustomer.get('aud-3')).toMatchObject({ email: 'renamed3@example.com', phone: '+49123453', subject: 'Hi Renamed' });
     await expectReceivedCodesIssued(stack.sql, messages.map((m) => ({ customerId: m.customerId, code: /Winter code (\S+)/.exec(m.body)![1]! })));
     await expectLifecycleInvariants(stack.sql);
   });

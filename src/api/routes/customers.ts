@@ -3,10 +3,17 @@ import { customerPromocodes, getCustomer, putCustomer } from '../../db/customers
 import { issueCode, reissueCode } from '../../db/issuance.js';
 import { trimmedText } from '../../domain/trimmed-text.js';
 import { type AppDeps, newRouter } from '../router.js';
-import { AttributesSchema, errorResponses, IdParams, jsonBody, jsonResponse, PageQuery, pageOf, security } from '../schemas/common.js';
+import { AttributesSchema, ContactFields, errorResponses, IdParams, jsonBody, jsonResponse, PageQuery, pageOf, security } from '../schemas/common.js';
 
 const CustomerSchema = z
-  .object({ id: z.string(), attributes: z.record(z.string(), z.unknown()), createdAt: z.string(), updatedAt: z.string() })
+  .object({
+    id: z.string(),
+    attributes: z.record(z.string(), z.unknown()),
+    email: z.string().nullable().openapi({ description: 'where an `smtp` mailing to a segment audience sends; set by PUT or by a mailing recipient that carried one' }),
+    phone: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
   .openapi('Customer');
 
 const IssuedCodeSchema = z
@@ -36,9 +43,10 @@ export function customerRoutes({ sql }: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'put', path: '/customers/{id}', tags: ['Customers'], security,
-      request: { params: CustomerIdParams, body: jsonBody(z.object({ attributes: AttributesSchema }).strict()) },
+      description: 'Creates the customer, or replaces its attributes; an `email` or `phone` given replaces the stored one, one left out stays as it is.',
+      request: { params: CustomerIdParams, body: jsonBody(z.object({ attributes: AttributesSchema, email: ContactFields.email.optional(), phone: ContactFields.phone.optional() }).strict()) },
       responses: { 200: jsonResponse('The customer', CustomerSchema), ...errorResponses } }),
-    async (c) => c.json(await putCustomer(sql, c.req.valid('param').id, c.req.valid('json').attributes), 200),
+    async (c) => c.json(await putCustomer(sql, c.req.valid('param').id, c.req.valid('json')), 200),
   );
 
   app.openapi(

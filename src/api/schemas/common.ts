@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ATTRIBUTE_DEPTH_MESSAGE, MAX_ATTRIBUTE_DEPTH, tooDeepAttribute } from '../../domain/attributes.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../domain/pagination.js';
+import { trimmedText } from '../../domain/trimmed-text.js';
 
 export const ProblemSchema = z
   .object({
@@ -53,6 +54,12 @@ export const AttributesSchema = z
     if (path) context.addIssue({ code: 'custom', message: ATTRIBUTE_DEPTH_MESSAGE, path });
   })
   .openapi({ description: `any JSON object; lists and objects inside it nest at most ${MAX_ATTRIBUTE_DEPTH} levels deep` });
+
+/** Where a customer's messages go: stored on the customer, and what a segment audience sends to. */
+export const ContactFields = {
+  email: z.email(),
+  phone: trimmedText(50),
+};
 
 export const pageOf = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { SegmentFilterNodeSchema, SegmentFilterSchema } from '../../domain/segment.js';
 import { trimmedText } from '../../domain/trimmed-text.js';
-import { AttributesSchema, MAILING_ID, PageQuery } from './common.js';
+import { AttributesSchema, ContactFields, MAILING_ID, PageQuery } from './common.js';
 
 export const MAX_INLINE_RECIPIENTS = 100_000;
 
@@ -27,8 +27,8 @@ const ChannelSchema = z
 export const RecipientSchema = z
   .object({
     customerId: trimmedText(200),
-    email: z.email().optional(),
-    phone: trimmedText(50).optional(),
+    email: ContactFields.email.optional(),
+    phone: ContactFields.phone.optional(),
     attributes: AttributesSchema.optional(),
   })
   .strict()
