@@ -352,7 +352,7 @@ describe('crash safety', () => {
     const done = await finished(job.id, crashStack);
     expect(done).toMatchObject({ status: 'completed', requested: 30_000, processed: 30_000, duplicates: 300, invalid: 30, added: 30_000 - 330 });
     await expectConsistent(done, group.id, crashStack);
-  });
+  }, 180_000); // two worker processes to start and a batch's heartbeat timeout (15 s) to wait out, on a busy machine
 
   it('fails an import whose staged lines were lost (an unlogged table after a database crash), saying so', async () => {
     const idle = await testStack({ worker: false });

@@ -6,7 +6,8 @@ import { heldCodes, startWebhookReceiver, type WebhookReceiver } from '../suppor
 let stack: TestStack;
 let webhook: WebhookReceiver;
 beforeAll(async () => {
-  stack = await testStack({ worker: false, env: { PROMO_MAILING_BATCH_SIZE: '10', PROMO_MAILING_PARALLELISM: '3' } });
+  // a batch of a killed worker is retried once its heartbeat times out: 5 s, so two kills fit the test's time
+  stack = await testStack({ worker: false, env: { PROMO_MAILING_BATCH_SIZE: '10', PROMO_MAILING_PARALLELISM: '3', PROMO_MAILING_HEARTBEAT_SECONDS: '5' } });
   webhook = await startWebhookReceiver();
   webhook.behave(async (message) => {
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -60,5 +61,5 @@ describe('a mailing whose worker is killed', () => {
     for (const { code, customerId } of issued) expect(codeByCustomer.get(customerId)).toBe(code);
     await expectReceivedCodesIssued(stack.sql, heldCodes(webhook.received, mailing.id));
     await expectLifecycleInvariants(stack.sql);
-  });
+  }, 240_000);
 });
