@@ -26,7 +26,7 @@ async function* storedCodesOf(sql: Sql | TransactionSql, format: ParsedFormat): 
 
 /** How many codes one generation may still ask of this format: what is free of its keyspace, at most MAX_GENERATION. */
 export async function generationCapacity(sql: Sql, format: ParsedFormat): Promise<number> {
-  const [row] = await sql<{ stored: string }[]>`select coalesce(sum(total), 0) as stored from promo_group`;
+  const [row] = await sql<{ stored: string }[]>`select coalesce(sum(total), 0) as stored from promo_group_counter`;
   if (format.keyspace >= BigInt(row!.stored) + BigInt(MAX_GENERATION)) return MAX_GENERATION;
   let stored = 0n;
   for await (const codes of storedCodesOf(sql, format)) stored += BigInt(codes.length);
@@ -54,7 +54,7 @@ export interface CapacityEstimate {
  */
 export async function estimateGenerationCapacity(sql: Sql, format: ParsedFormat, examine = CAPACITY_CHECK_ROWS): Promise<CapacityEstimate> {
   const clip = (free: bigint) => Number(free < 0n ? 0n : free < BigInt(MAX_GENERATION) ? free : BigInt(MAX_GENERATION));
-  const [totals] = await sql<{ stored: string }[]>`select coalesce(sum(total), 0) as stored from promo_group`;
+  const [totals] = await sql<{ stored: string }[]>`select coalesce(sum(total), 0) as stored from promo_group_counter`;
   const stored = BigInt(totals!.stored);
   if (format.keyspace >= stored + BigInt(MAX_GENERATION)) return { maxQuantity: MAX_GENERATION, upperBound: MAX_GENERATION, isEstimate: false };
   const [row] = await sql<{ examined: string; codes: string[] }[]>`
@@ -144,7 +144,7 @@ async function addNewCodes(tx: TransactionSql, format: ParsedFormat, job: JobRec
 
 /** Whether `count` random codes will, but about one time in 100, all be new. */
 async function collisionsUnlikely(tx: TransactionSql, format: ParsedFormat, count: number): Promise<boolean> {
-  const [row] = await tx<{ stored: string }[]>`select coalesce(sum(total), 0) as stored from promo_group`;
+  const [row] = await tx<{ stored: string }[]>`select coalesce(sum(total), 0) as stored from promo_group_counter`;
   // the expected number of collisions is at most count * (stored + count) / keyspace
   return format.keyspace > 100n * BigInt(count) * (BigInt(row!.stored) + BigInt(count));
 }

@@ -8,13 +8,14 @@ import { lockGroup } from './groups.js';
  * The same idempotency key on the same group answers the code it issued the first time.
  *
  * Lock order, the same as a mailing's: the customer row first (a mailing merges its customers
- * when it is recorded), the group row after (a mailing's batches lock it last, through the
- * counters trigger of their promo_code update).
+ * when it is recorded), then the group, shared (it only keeps a delete out), then the code, and
+ * the group's counter slot last (through the counters trigger of the promo_code update). Issues
+ * of one group do not wait for one another; two with the same idempotency key do.
  */
 export async function issueCode(sql: Sql, groupId: string, customerId: string, idempotencyKey?: string): Promise<string> {
   return sql.begin(async (tx) => {
     await mergeCustomers(tx, [{ id: customerId }]);
-    const group = await lockGroup(tx, groupId, 'no key update');
+    const group = await lockGroup(tx, groupId, 'shared');
     const earlier = await earlierIssuance(tx, groupId, customerId, idempotencyKey, 'initial');
     if (earlier) return earlier.code;
     const [picked] = await tx<{ id: string; code: string }[]>`
@@ -37,7 +38,7 @@ export async function issueCode(sql: Sql, groupId: string, customerId: string, i
  */
 export async function reissueCode(sql: Sql, groupId: string, customerId: string, idempotencyKey?: string): Promise<string | null> {
   return sql.begin(async (tx) => {
-    await lockGroup(tx, groupId, 'no key update');
+    await lockGroup(tx, groupId, 'shared');
     const earlier = await earlierIssuance(tx, groupId, customerId, idempotencyKey, 'repeat');
     if (earlier) return earlier.code;
     const last = await lastCode(tx, groupId, customerId);
@@ -49,9 +50,14 @@ export async function reissueCode(sql: Sql, groupId: string, customerId: string,
   });
 }
 
-/** What an earlier request with this idempotency key did on this group (the group row locked by the caller). */
+/**
+ * What an earlier request with this idempotency key did on this group. A request with the same
+ * key running at the same time is waited for (a lock on the key until this transaction ends), so
+ * that its answer is the one repeated.
+ */
 async function earlierIssuance(tx: TransactionSql, groupId: string, customerId: string, idempotencyKey: string | undefined, kind: 'initial' | 'repeat') {
   if (idempotencyKey === undefined) return undefined;
+  await tx`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext(${`${groupId}:${idempotencyKey}`}))`;
   const [earlier] = await tx<{ code: string; customerId: string; kind: 'initial' | 'repeat' }[]>`
     select c.code, i.customer_id, i.kind from code_issuance i join promo_code c on c.id = i.code_id
      where i.group_id = ${groupId} and i.idempotency_key = ${idempotencyKey}`;
@@ -64,6 +70,9 @@ async function earlierIssuance(tx: TransactionSql, groupId: string, customerId: 
   }
   return earlier;
 }
+
+/** Advisory lock class of an idempotency key of a group's issues. */
+const IDEMPOTENCY_LOCK_CLASS = 7_244_017;
 
 async function lastCode(tx: TransactionSql, groupId: string, customerId: string) {
   const [row] = await tx<{ id: string; code: string }[]>`

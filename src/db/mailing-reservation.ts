@@ -74,7 +74,8 @@ async function reserveGroup(tx: TransactionSql, mailing: MailingRecord, group: M
       detail: `Group "${group.name}" has ${active} active codes; the mailing needs ${needed}.`,
     });
   }
-  await tx`
+  // a direct issue does not wait for the group lock: a code it holds is skipped, so count what was blocked
+  const [{ blocked } = { blocked: 0 }] = await tx<{ blocked: number }[]>`
     with picked as (
       select id, row_number() over (order by id) as rn
         from (select id from promo_code where group_id = ${group.id} and status = 'active'
@@ -84,8 +85,14 @@ async function reserveGroup(tx: TransactionSql, mailing: MailingRecord, group: M
     ), blocked as (
       update promo_code c set status = 'blocked', mailing_id = ${mailing.id} from picked where c.id = picked.id
     )
-    insert into mailing_code (mailing_id, seq, group_id, kind, code_id)
-    select ${mailing.id}, r.seq, ${group.id}, 'initial', p.id from picked p join recipients r using (rn)`;
+    , reserved as (
+      insert into mailing_code (mailing_id, seq, group_id, kind, code_id)
+      select ${mailing.id}, r.seq, ${group.id}, 'initial', p.id from picked p join recipients r using (rn)
+      returning 1)
+    select count(*)::int as blocked from reserved`;
+  if (blocked < needed) {
+    throw new Refused({ code: 'insufficient_codes', detail: `Group "${group.name}" has ${blocked} active codes free; the mailing needs ${needed}.` });
+  }
 }
 
 async function recipientCount(tx: TransactionSql, mailing: MailingRecord): Promise<number> {

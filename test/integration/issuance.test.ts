@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectLifecycleInvariants } from '../support/invariants.js';
-import { groupWithCodes, mailingEnded, numberedCodes, testStack, type TestStack } from '../support/stack.js';
+import { eventually, groupWithCodes, mailingEnded, numberedCodes, testStack, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -33,6 +33,40 @@ describe('direct issuance', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
     expect(new Set(answers.map((a) => a.body.code)).size).toBe(1);
     expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 9, issued: 1 });
+    await expectLifecycleInvariants(stack.sql);
+  });
+
+  it('issues of one group run side by side, and every read of its counters adds up while they do', async () => {
+    const group = await groupWithCodes(stack, 'SideBySide', numberedCodes('SideBySide', 200));
+    // one issue held up after it took its group (its history row waits on an uncommitted one with its key) must not hold up the others
+    await stack.sql`insert into customer (id) values ('held-customer')`;
+    const held = await stack.sql.reserve();
+    await held`begin`;
+    await held`insert into code_issuance (customer_id, group_id, code_id, kind, idempotency_key) values ('held-customer', ${group.id}, 0, 'initial', 'held-key')`;
+    const waiting = stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'held-customer', idempotencyKey: 'held-key' } });
+    await eventually(async () => (await stack.sql`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%code_issuance%'`).length > 0);
+
+    const reads: { total: number; active: number; blocked: number; issued: number }[] = [];
+    let issuing = true;
+    const reader = (async () => {
+      while (issuing) reads.push((await stack.api('GET', `/api/groups/${group.id}`)).body);
+    })();
+    const others = Promise.all(
+      Array.from({ length: 100 }, (_, n) => stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: `side-${n}` } })),
+    );
+    const answers = await Promise.race([others, new Promise<'held up'>((resolve) => setTimeout(() => resolve('held up'), 20_000))]);
+    issuing = false;
+    await held`rollback`;
+    held.release();
+    await reader;
+    expect(answers === 'held up' ? answers : answers.map((answer) => answer.status)).toEqual(Array(100).fill(200));
+    expect((await waiting).status).toBe(200);
+
+    expect(reads.length).toBeGreaterThan(0);
+    for (const read of reads) expect(read.active + read.blocked + read.issued).toBe(200);
+    const issued = reads.map((read) => read.issued);
+    expect(issued).toEqual([...issued].sort((a, b) => a - b)); // never goes back
+    expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ total: 200, active: 99, issued: 101 });
     await expectLifecycleInvariants(stack.sql);
   });
 

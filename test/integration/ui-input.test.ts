@@ -34,7 +34,7 @@ const post = (path: string, fields: Record<string, string>) =>
   });
 
 async function groupsAsStored() {
-  return stack.sql`select id, name, description, format, total from promo_group order by id`;
+  return [await stack.sql`select * from promo_group order by id`, await stack.sql`select * from promo_group_counts order by group_id`];
 }
 
 describe('operator pages given unstorable text', () => {

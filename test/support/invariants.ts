@@ -4,15 +4,19 @@ import type { Sql } from '../../src/db/client.js';
 /** The code lifecycle's invariants, checked against the rows. */
 export async function expectLifecycleInvariants(sql: Sql): Promise<void> {
   const drift = await sql`
-    select g.id, g.total, g.active, g.blocked, g.issued, c.total as rows_total, c.active as rows_active,
+    select g.id, coalesce(s.total, 0) as total, coalesce(s.active, 0) as active, coalesce(s.blocked, 0) as blocked,
+           coalesce(s.issued, 0) as issued, c.total as rows_total, c.active as rows_active,
            c.blocked as rows_blocked, c.issued as rows_issued
       from promo_group g
+      left join promo_group_counts s on s.group_id = g.id
       left join lateral (
         select count(*) as total, count(*) filter (where status = 'active') as active,
                count(*) filter (where status = 'blocked') as blocked, count(*) filter (where status = 'issued') as issued
           from promo_code where group_id = g.id) c on true
-     where (g.total, g.active, g.blocked, g.issued) <> (c.total, c.active, c.blocked, c.issued)`;
+     where (coalesce(s.total, 0), coalesce(s.active, 0), coalesce(s.blocked, 0), coalesce(s.issued, 0)) <> (c.total, c.active, c.blocked, c.issued)`;
   expect(drift, 'group counters equal the rows').toEqual([]);
+  const negative = await sql`select group_id from promo_group_counts where least(active, blocked, issued) < 0`;
+  expect(negative, 'no counter is negative').toEqual([]);
 
   const twice = await sql`select code_id from code_issuance where kind = 'initial' group by code_id having count(*) > 1`;
   expect(twice, 'no code is issued twice').toEqual([]);
