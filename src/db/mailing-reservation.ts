@@ -96,7 +96,7 @@ async function reserveGroup(tx: TransactionSql, mailing: MailingRecord, group: M
 }
 
 async function recipientCount(tx: TransactionSql, mailing: MailingRecord): Promise<number> {
-  const [row] = await tx<{ n: number }[]>`select count(*)::int as n from mailing_recipient where mailing_id = ${mailing.id}`;
+  const [row] = await tx<{ n: number }[]>`select coalesce(sum(recipients), 0)::int as n from mailing_counter where mailing_id = ${mailing.id}`;
   return row!.n;
 }
 

@@ -185,26 +185,23 @@ export async function listMailings(sql: Sql, options: { limit?: number | undefin
 
 type MailingSummaryRow = MailingRecord & Pick<Mailing, 'recipients' | 'sent' | 'failed' | 'unknown' | 'pending' | 'codes'>;
 
-/** Mailings matching `condition`, newest first, with their recipients counted and their initial codes counted by group. */
+/** Mailings matching `condition`, newest first, with their counters (slot rows kept as they go, migration 015, summed here). */
 function mailingSummaries(sql: Sql, condition: postgres.Fragment, limit: number) {
   return sql<MailingSummaryRow[]>`
     select m.*, r.recipients, r.sent, r.failed, r.unknown, r.pending, k.codes
       from mailing m
       cross join lateral (
-        select count(*)::int as recipients,
-               (count(*) filter (where status = 'sent'))::int as sent,
-               (count(*) filter (where status = 'failed'))::int as failed,
-               (count(*) filter (where status = 'unknown'))::int as unknown,
-               (count(*) filter (where status in ('pending', 'sending')))::int as pending
-          from mailing_recipient where mailing_id = m.id) r
+        select coalesce(sum(recipients), 0)::int as recipients, coalesce(sum(sent), 0)::int as sent,
+               coalesce(sum(failed), 0)::int as failed, coalesce(sum(unknown), 0)::int as unknown,
+               coalesce(sum(pending), 0)::int as pending
+          from mailing_counter where mailing_id = m.id) r
       cross join lateral (
         select coalesce(json_agg(x order by x.group), '[]') as codes
-          from (select g.name as group, count(*)::int as reserved,
-                       (count(*) filter (where mc.state = 'issued'))::int as issued,
-                       (count(*) filter (where mc.state = 'released'))::int as released
-                  from mailing_code mc join promo_group g on g.id = mc.group_id
-                 where mc.mailing_id = m.id and mc.kind = 'initial'
-                 group by g.id, g.name) x) k
+          from (select g.name as group, sum(mc.reserved)::int as reserved, sum(mc.issued)::int as issued, sum(mc.released)::int as released
+                  from mailing_code_counter mc join promo_group g on g.id = mc.group_id
+                 where mc.mailing_id = m.id
+                 group by g.id, g.name
+                having sum(mc.reserved) > 0) x) k
      where ${condition}
      order by m.id desc limit ${limit}`;
 }

@@ -18,6 +18,27 @@ export async function expectLifecycleInvariants(sql: Sql): Promise<void> {
   const negative = await sql`select group_id from promo_group_counts where least(active, blocked, issued) < 0`;
   expect(negative, 'no counter is negative').toEqual([]);
 
+  const mailingDrift = await sql`
+    select m.id from mailing m
+      left join (select mailing_id, sum(recipients) as recipients, sum(sent) as sent, sum(failed) as failed, sum(unknown) as unknown, sum(pending) as pending
+                   from mailing_counter group by mailing_id) k on k.mailing_id = m.id
+      left join (select mailing_id, count(*) as recipients, count(*) filter (where status = 'sent') as sent,
+                        count(*) filter (where status = 'failed') as failed, count(*) filter (where status = 'unknown') as unknown,
+                        count(*) filter (where status in ('pending', 'sending')) as pending
+                   from mailing_recipient group by mailing_id) r on r.mailing_id = m.id
+     where (coalesce(k.recipients, 0), coalesce(k.sent, 0), coalesce(k.failed, 0), coalesce(k.unknown, 0), coalesce(k.pending, 0))
+        <> (coalesce(r.recipients, 0), coalesce(r.sent, 0), coalesce(r.failed, 0), coalesce(r.unknown, 0), coalesce(r.pending, 0))`;
+  expect(mailingDrift, 'mailing counters equal the recipient rows').toEqual([]);
+  const codeDrift = await sql`
+    select coalesce(k.mailing_id, r.mailing_id) as mailing_id from
+      (select mailing_id, group_id, sum(reserved) as reserved, sum(issued) as issued, sum(released) as released
+         from mailing_code_counter group by mailing_id, group_id) k
+      full join (select mailing_id, group_id, count(*) as reserved, count(*) filter (where state = 'issued') as issued,
+                        count(*) filter (where state = 'released') as released
+                   from mailing_code where kind = 'initial' group by mailing_id, group_id) r using (mailing_id, group_id)
+     where (coalesce(k.reserved, 0), coalesce(k.issued, 0), coalesce(k.released, 0)) <> (coalesce(r.reserved, 0), coalesce(r.issued, 0), coalesce(r.released, 0))`;
+  expect(codeDrift, 'mailing code counters equal the code rows').toEqual([]);
+
   const twice = await sql`select code_id from code_issuance where kind = 'initial' group by code_id having count(*) > 1`;
   expect(twice, 'no code is issued twice').toEqual([]);
 
