@@ -1,4 +1,5 @@
-import { type BenchContext, round, timed, withBenchStack } from './support.js';
+import { Client, Connection } from '@temporalio/client';
+import { type BenchContext, percentile, round, timed, withBenchStack } from './support.js';
 
 const TEMPLATE = {
   subject: 'Hello {{ client.first_name }}',
@@ -15,7 +16,7 @@ export async function run() {
   return [batched, perRecipient];
 }
 
-async function measure({ sql, api }: BenchContext, recipients: number, bench: string) {
+async function measure({ sql, api, temporalAddress }: BenchContext, recipients: number, bench: string) {
   const bench_ = (await api('POST', '/groups', { name: 'Bench' })).body;
   const earlier = (await api('POST', '/groups', { name: 'Earlier' })).body;
   const baselineGroup = (await api('POST', '/groups', { name: 'Baseline' })).body;
@@ -32,8 +33,11 @@ async function measure({ sql, api }: BenchContext, recipients: number, bench: st
   await sql`analyze`;
 
   const people = Array.from({ length: recipients }, (_, i) => ({ customerId: `c-${i + 1}`, attributes: { first_name: `Name${i}`, city: 'Oslo' } }));
+  let postMs = 0;
   const { ms, result } = await timed(async () => {
-    const mailing = (await api('POST', '/mailings', { name: bench, channel: { type: 'log' }, template: TEMPLATE, recipients: people })).body;
+    const posted = await timed(() => api('POST', '/mailings', { name: bench, channel: { type: 'log' }, template: TEMPLATE, recipients: people }));
+    postMs = posted.ms;
+    const mailing = posted.result.body;
     for (;;) {
       const current = (await api('GET', `/mailings/${mailing.id}`)).body;
       if (!['reserving', 'sending'].includes(current.status)) return current;
@@ -51,6 +55,8 @@ async function measure({ sql, api }: BenchContext, recipients: number, bench: st
     }),
   );
   const seconds = ms / 1000;
+  const reads: number[] = [];
+  for (let i = 0; i < READS; i += 1) reads.push((await timed(() => api('GET', `/mailings/${result.id}`))).ms);
   return {
     bench,
     recipients,
@@ -58,5 +64,47 @@ async function measure({ sql, api }: BenchContext, recipients: number, bench: st
     recipientsPerSecond: Math.round(recipients / seconds),
     baselineSqlSeconds: round(baseline.ms / 1000, 3),
     ratio: round(baseline.ms / ms, 3),
+    phases: { post: round(postMs / 1000), ...(await mailingPhases(temporalAddress, result.workflowId)) },
+    readP95Ms: round(percentile(reads, 95)),
   };
 }
+
+const READS = 200;
+
+/**
+ * Seconds per phase of the mailing's workflow, from its history: reservation (the reserve
+ * activity), sending (first batch scheduled to last batch completed), finishing. Runs that
+ * continued as new are followed.
+ */
+async function mailingPhases(temporalAddress: string, workflowId: string): Promise<Record<string, number>> {
+  const connection = await Connection.connect({ address: temporalAddress });
+  try {
+    const client = new Client({ connection });
+    const spans = new Map<string, { from: number; to: number }>();
+    const scheduled = new Map<string, { type: string; at: number }>();
+    let runId: string | undefined;
+    for (;;) {
+      const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+      let next: string | undefined;
+      for (const event of history.events ?? []) {
+        const at = Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+        const type = event.activityTaskScheduledEventAttributes?.activityType?.name;
+        if (type) scheduled.set(String(event.eventId), { type, at });
+        const completed = event.activityTaskCompletedEventAttributes;
+        if (completed) {
+          const start = scheduled.get(String(completed.scheduledEventId))!;
+          const span = spans.get(start.type) ?? { from: start.at, to: at };
+          spans.set(start.type, { from: Math.min(span.from, start.at), to: Math.max(span.to, at) });
+        }
+        next = event.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? next;
+      }
+      if (!next) break;
+      runId = next;
+    }
+    return Object.fromEntries([...spans].map(([type, span]) => [PHASES[type] ?? type, round((span.to - span.from) / 1000)]));
+  } finally {
+    await connection.close();
+  }
+}
+
+const PHASES: Record<string, string> = { reserveMailingCodes: 'reservation', sendMailingBatch: 'sending', finishMailing: 'finishing' };
