@@ -168,6 +168,9 @@ export async function deleteGroup(sql: Sql, id: string): Promise<void> {
 /** Advisory lock class of a group: shared by the bulk writers of its codes, exclusive for a delete. */
 const GROUP_LOCK_CLASS = 7_244_016;
 
+/** The call that takes lockGroup's 'shared' lock, for a caller that takes it in one statement with locks of its own (then reads the group itself). */
+export const sharedGroupLock = (tx: TransactionSql, id: string) => tx`pg_advisory_xact_lock_shared(${GROUP_LOCK_CLASS}, hashint8(${id}::bigint))`;
+
 /**
  * Locks a live group for the rest of the transaction. 'no key update' lets writers of codes
  * queue behind a delete ('update') and then see that the group is gone. 'shared' (the bulk
@@ -189,7 +192,7 @@ export async function lockGroup(tx: TransactionSql, id: string, mode: 'update' |
   return toGroup(rows[0]);
 }
 
-function groupNotFound(id: string): NotFoundError {
+export function groupNotFound(id: string): NotFoundError {
   return new NotFoundError(`There is no promo code group with id ${id}.`);
 }
 

@@ -1,7 +1,8 @@
 import { ConflictError } from '../domain/errors.js';
 import type { Sql, TransactionSql } from './client.js';
 import { mergeCustomers } from './customers.js';
-import { lockGroup } from './groups.js';
+import { groupNotFound, sharedGroupLock } from './groups.js';
+import { isId } from './ids.js';
 
 /**
  * Issues one active code of the group to the customer (initial issuance), in one transaction.
@@ -15,18 +16,20 @@ import { lockGroup } from './groups.js';
 export async function issueCode(sql: Sql, groupId: string, customerId: string, idempotencyKey?: string): Promise<string> {
   return sql.begin(async (tx) => {
     await mergeCustomers(tx, [{ id: customerId }]);
-    const group = await lockGroup(tx, groupId, 'shared');
-    const earlier = await earlierIssuance(tx, groupId, customerId, idempotencyKey, 'initial');
-    if (earlier) return earlier.code;
-    const [picked] = await tx<{ id: string; code: string }[]>`
-      update promo_code set status = 'issued', customer_id = ${customerId}, issued_at = now()
-       where id = (select id from promo_code where group_id = ${groupId} and status = 'active'
-                    order by id limit 1 for update skip locked)
-      returning id, code`;
-    if (!picked) throw new ConflictError(`Group "${group.name}" has no active code left.`);
-    await tx`
-      insert into code_issuance (customer_id, group_id, code_id, kind, idempotency_key)
-      values (${customerId}, ${groupId}, ${picked.id}, 'initial', ${idempotencyKey ?? null})`;
+    const { name, earlier } = await openIssuance(tx, groupId, customerId, idempotencyKey, 'initial');
+    if (earlier) return earlier;
+    // the code and its history row in one statement: every round trip counts when issues come fast
+    const [picked] = await tx<{ code: string }[]>`
+      with picked as (
+        update promo_code set status = 'issued', customer_id = ${customerId}, issued_at = now()
+         where id = (select id from promo_code where group_id = ${groupId} and status = 'active'
+                      order by id limit 1 for update skip locked)
+        returning id, code
+      ), recorded as (
+        insert into code_issuance (customer_id, group_id, code_id, kind, idempotency_key)
+        select ${customerId}, ${groupId}, id, 'initial', ${idempotencyKey ?? null} from picked)
+      select code from picked`;
+    if (!picked) throw new ConflictError(`Group "${name}" has no active code left.`);
     return picked.code;
   });
 }
@@ -38,46 +41,48 @@ export async function issueCode(sql: Sql, groupId: string, customerId: string, i
  */
 export async function reissueCode(sql: Sql, groupId: string, customerId: string, idempotencyKey?: string): Promise<string | null> {
   return sql.begin(async (tx) => {
-    await lockGroup(tx, groupId, 'shared');
-    const earlier = await earlierIssuance(tx, groupId, customerId, idempotencyKey, 'repeat');
-    if (earlier) return earlier.code;
-    const last = await lastCode(tx, groupId, customerId);
-    if (!last) return null;
-    await tx`
-      insert into code_issuance (customer_id, group_id, code_id, kind, idempotency_key)
-      values (${customerId}, ${groupId}, ${last.id}, 'repeat', ${idempotencyKey ?? null})`;
-    return last.code;
+    const { earlier } = await openIssuance(tx, groupId, customerId, idempotencyKey, 'repeat');
+    if (earlier) return earlier;
+    const [repeated] = await tx<{ code: string }[]>`
+      with last as (
+        select c.id, c.code from code_issuance i join promo_code c on c.id = i.code_id
+         where i.customer_id = ${customerId} and i.group_id = ${groupId}
+         order by i.issued_at desc, i.id desc limit 1
+      ), recorded as (
+        insert into code_issuance (customer_id, group_id, code_id, kind, idempotency_key)
+        select ${customerId}, ${groupId}, id, 'repeat', ${idempotencyKey ?? null} from last)
+      select code from last`;
+    return repeated?.code ?? null;
   });
 }
 
 /**
- * What an earlier request with this idempotency key did on this group. A request with the same
- * key running at the same time is waited for (a lock on the key until this transaction ends), so
- * that its answer is the one repeated.
+ * Takes the group (shared: it only keeps a delete out) and the idempotency key (a request with
+ * the same key running at the same time is waited for, so that its answer is the one repeated)
+ * in one statement, then reads the group's name and the code an earlier request with the key
+ * answered, in another: after the locks, so that it sees what they waited for.
  */
-async function earlierIssuance(tx: TransactionSql, groupId: string, customerId: string, idempotencyKey: string | undefined, kind: 'initial' | 'repeat') {
-  if (idempotencyKey === undefined) return undefined;
-  await tx`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext(${`${groupId}:${idempotencyKey}`}))`;
-  const [earlier] = await tx<{ code: string; customerId: string; kind: 'initial' | 'repeat' }[]>`
-    select c.code, i.customer_id, i.kind from code_issuance i join promo_code c on c.id = i.code_id
-     where i.group_id = ${groupId} and i.idempotency_key = ${idempotencyKey}`;
-  if (!earlier) return undefined;
-  if (earlier.customerId !== customerId) {
+async function openIssuance(tx: TransactionSql, groupId: string, customerId: string, idempotencyKey: string | undefined, kind: 'initial' | 'repeat') {
+  if (!isId(groupId)) throw groupNotFound(groupId);
+  const keyLock = idempotencyKey === undefined ? tx`` : tx`, pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext(${`${groupId}:${idempotencyKey}`}))`;
+  await tx`select ${sharedGroupLock(tx, groupId)} ${keyLock}`;
+  const [row] = await tx<{ name: string; code: string | null; earlierCustomer: string | null; earlierKind: 'initial' | 'repeat' | null }[]>`
+    select g.name, e.code, e.customer_id as earlier_customer, e.kind as earlier_kind
+      from promo_group g
+      left join lateral (
+        select c.code, i.customer_id, i.kind from code_issuance i join promo_code c on c.id = i.code_id
+         where i.group_id = g.id and i.idempotency_key = ${idempotencyKey ?? null}) e on true
+     where g.id = ${groupId} and g.deleted_at is null`;
+  if (!row) throw groupNotFound(groupId);
+  if (row.code === null) return { name: row.name };
+  if (row.earlierCustomer !== customerId) {
     throw new ConflictError(`The idempotency key ${idempotencyKey} was used for another customer.`);
   }
-  if (earlier.kind !== kind) {
-    throw new ConflictError(`The idempotency key ${idempotencyKey} was used for ${earlier.kind === 'initial' ? 'an issue' : 'a reissue'}.`);
+  if (row.earlierKind !== kind) {
+    throw new ConflictError(`The idempotency key ${idempotencyKey} was used for ${row.earlierKind === 'initial' ? 'an issue' : 'a reissue'}.`);
   }
-  return earlier;
+  return { name: row.name, earlier: row.code };
 }
 
 /** Advisory lock class of an idempotency key of a group's issues. */
 const IDEMPOTENCY_LOCK_CLASS = 7_244_017;
-
-async function lastCode(tx: TransactionSql, groupId: string, customerId: string) {
-  const [row] = await tx<{ id: string; code: string }[]>`
-    select c.id, c.code from code_issuance i join promo_code c on c.id = i.code_id
-     where i.customer_id = ${customerId} and i.group_id = ${groupId}
-     order by i.issued_at desc, i.id desc limit 1`;
-  return row;
-}
