@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>[]>> = {
   'import-memory': async () => (await import('./import-memory.js')).run(),
   segments: async () => (await import('./segments.js')).run(),
   issue: async () => (await import('./issue.js')).run(),
+  'mailing-segment': async () => (await import('./mailing-segment.js')).run(),
 };
 
 const requested = process.argv.slice(2);
