@@ -1,10 +1,10 @@
-import { Context } from '@temporalio/activity';
 import { addressPolicy, parseAllowList } from '../channels/address-policy.js';
 import { finishMailing, type Tally } from '../db/mailing-delivery.js';
 import { reserveMailingCodes } from '../db/mailing-reservation.js';
 import { getMailing, type Mailing, type MailingRefusal } from '../db/mailings.js';
 import type { ActivityDeps } from './deps.js';
 import { failPermanently } from './failures.js';
+import { whileHeartbeating } from './heartbeat.js';
 import { recordMailing } from './record-mailing.js';
 import { sendBatch } from './send-batch.js';
 
@@ -20,8 +20,6 @@ export interface MailingPlan {
 
 export type BatchTally = Tally;
 
-const HEARTBEAT_MS = 2000;
-
 export function mailingActivities(deps: ActivityDeps) {
   const { sql, config } = deps;
   // what the API's checks of a request need, from the worker's configuration
@@ -36,13 +34,14 @@ export function mailingActivities(deps: ActivityDeps) {
      * request fails it for good. Answers the group tags its workflow is searched by.
      */
     async recordMailing(mailingId: string, request: unknown): Promise<string[]> {
-      const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
-      return failPermanently(() => recordMailing(requestDeps, workflowId, mailingId, request));
+      return whileHeartbeating((context) =>
+        failPermanently(() => recordMailing(requestDeps, context.info.workflowExecution?.workflowId ?? '', mailingId, request)),
+      );
     },
 
     /** Blocks every code the mailing needs, all or nothing; says how to send the rest. */
     async reserveMailingCodes(mailingId: string): Promise<MailingPlan> {
-      const reservation = await reserveMailingCodes(sql, mailingId);
+      const reservation = await whileHeartbeating(() => reserveMailingCodes(sql, mailingId));
       return {
         ok: reservation.ok,
         ...(!reservation.ok && { error: reservation.error }),
@@ -55,15 +54,7 @@ export function mailingActivities(deps: ActivityDeps) {
 
     /** Renders, delivers and records the unsettled recipients of seq range [fromSeq, toSeq], heartbeating all along. */
     async sendMailingBatch(mailingId: string, fromSeq: number, toSeq: number): Promise<BatchTally> {
-      const context = Context.current();
-      const every = Math.min(HEARTBEAT_MS, (context.info.heartbeatTimeoutMs ?? Infinity) / 4);
-      context.heartbeat();
-      const beat = setInterval(() => context.heartbeat(), every);
-      try {
-        return await sendBatch(deps, context, mailingId, fromSeq, toSeq);
-      } finally {
-        clearInterval(beat);
-      }
+      return whileHeartbeating((context) => sendBatch(deps, context, mailingId, fromSeq, toSeq));
     },
 
     /** What GET /api/mailings/{id} answers: the workflow's result. */
@@ -72,7 +63,7 @@ export function mailingActivities(deps: ActivityDeps) {
     },
 
     async finishMailing(mailingId: string, status: 'completed' | 'failed' | 'cancelled', error?: { code: string; detail: string }): Promise<void> {
-      await finishMailing(sql, mailingId, status, error);
+      await whileHeartbeating(() => finishMailing(sql, mailingId, status, error));
     },
   };
 }

@@ -19,8 +19,10 @@ import type { MailingRequest } from '../api/schemas/mailings.js';
 import type { Mailing } from '../db/mailings.js';
 import { PromoGroup, PromoMailingId } from '../temporal/search-attributes.js';
 
+// They heartbeat while they run: one whose worker dies is retried after 20 s, not after its 5 minutes
 const { recordMailing, reserveMailingCodes, finishMailing, mailingSummary } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 

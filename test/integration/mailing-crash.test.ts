@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectLifecycleInvariants, expectReceivedCodesIssued } from '../support/invariants.js';
-import { eventually, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
+import { eventually, groupWithCodes, numberedCodes, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
 import { heldCodes, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 let stack: TestStack;
@@ -62,4 +62,28 @@ describe('a mailing whose worker is killed', () => {
     await expectReceivedCodesIssued(stack.sql, heldCodes(webhook.received, mailing.id));
     await expectLifecycleInvariants(stack.sql);
   }, 240_000);
+
+  it('retries a reservation whose worker died at its heartbeat timeout, not after its five minutes', async () => {
+    const group = await groupWithCodes(stack, 'Reserved', numberedCodes('RESERVED-', 20));
+    // the reservation waits for the group's row, held here, so that the kill lands inside it
+    const holder = await stack.sql.reserve();
+    await holder`begin`;
+    await holder`select id from promo_group where id = ${group.id} for update`;
+    const doomed = await spawnWorkerProcess(stack);
+    const mailing = (await stack.api('POST', '/api/mailings', {
+      json: { name: 'Reserve crash', channel: { type: 'log' }, template: { body: '{{ client.promocode("Reserved") }}' }, recipients: Array.from({ length: 20 }, (_, i) => ({ customerId: `reserve-${i}` })) },
+    })).body;
+    await eventually(async () => (await stack.sql`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%promo_group%'`).length > 0);
+    await doomed.kill();
+    await spawnWorkerProcess(stack);
+    await holder`rollback`;
+    holder.release();
+
+    const done = await eventually(async () => {
+      const current = (await stack.api('GET', `/api/mailings/${mailing.id}`)).body;
+      return current.status === 'completed' && current;
+    }, 90_000, 250);
+    expect(done).toMatchObject({ recipients: 20, sent: 20, pending: 0 });
+    await expectLifecycleInvariants(stack.sql);
+  }, 120_000);
 });
