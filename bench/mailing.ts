@@ -82,7 +82,8 @@ async function mailingPhases(temporalAddress: string, workflowId: string): Promi
     const client = new Client({ connection });
     const spans = new Map<string, { from: number; to: number }>();
     const scheduled = new Map<string, { type: string; at: number }>();
-    let runId: string | undefined;
+    // from the first run: a mailing that continued as new spreads over several
+    let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
     for (;;) {
       const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
       let next: string | undefined;
@@ -107,4 +108,4 @@ async function mailingPhases(temporalAddress: string, workflowId: string): Promi
   }
 }
 
-const PHASES: Record<string, string> = { reserveMailingCodes: 'reservation', sendMailingBatch: 'sending', finishMailing: 'finishing' };
+const PHASES: Record<string, string> = { reserveMailingCodes: 'reservation', sendMailingBatch: 'sending', finishMailing: 'finishing', mailingSummary: 'summary' };
