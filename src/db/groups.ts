@@ -168,8 +168,12 @@ export async function deleteGroup(sql: Sql, id: string): Promise<void> {
 /** Advisory lock class of a group: shared by the bulk writers of its codes, exclusive for a delete. */
 const GROUP_LOCK_CLASS = 7_244_016;
 
-/** The call that takes lockGroup's 'shared' lock, for a caller that takes it in one statement with locks of its own (then reads the group itself). */
-export const sharedGroupLock = (tx: TransactionSql, id: string) => tx`pg_advisory_xact_lock_shared(${GROUP_LOCK_CLASS}, hashint8(${id}::bigint))`;
+/**
+ * The call that takes a group's advisory lock: exclusive (a delete) or shared (writers of codes).
+ * A caller may take it in one statement with locks of its own, then read the group itself.
+ */
+export const groupLockCall = (tx: TransactionSql, id: string, mode: 'update' | 'shared') =>
+  tx`${mode === 'update' ? tx`pg_advisory_xact_lock` : tx`pg_advisory_xact_lock_shared`}(${GROUP_LOCK_CLASS}, hashint8(${id}::bigint))`;
 
 /**
  * Locks a live group for the rest of the transaction. 'no key update' lets writers of codes
@@ -180,10 +184,7 @@ export const sharedGroupLock = (tx: TransactionSql, id: string) => tx`pg_advisor
  */
 export async function lockGroup(tx: TransactionSql, id: string, mode: 'update' | 'no key update' | 'shared'): Promise<Group> {
   if (!isId(id)) throw groupNotFound(id);
-  if (mode !== 'no key update') {
-    const lock = mode === 'update' ? tx`pg_advisory_xact_lock` : tx`pg_advisory_xact_lock_shared`;
-    await tx`select ${lock}(${GROUP_LOCK_CLASS}, hashint8(${id}::bigint))`;
-  }
+  if (mode !== 'no key update') await tx`select ${groupLockCall(tx, id, mode)}`;
   const rows = await tx<GroupRow[]>`
     select ${tx.unsafe(COLUMNS)} from ${tx.unsafe(withCounts())}
      where g.id = ${id} and g.deleted_at is null

@@ -1,7 +1,7 @@
 import { ConflictError } from '../domain/errors.js';
 import type { Sql, TransactionSql } from './client.js';
 import { mergeCustomers } from './customers.js';
-import { groupNotFound, sharedGroupLock } from './groups.js';
+import { groupLockCall, groupNotFound } from './groups.js';
 import { isId } from './ids.js';
 
 /**
@@ -65,7 +65,7 @@ export async function reissueCode(sql: Sql, groupId: string, customerId: string,
 async function openIssuance(tx: TransactionSql, groupId: string, customerId: string, idempotencyKey: string | undefined, kind: 'initial' | 'repeat') {
   if (!isId(groupId)) throw groupNotFound(groupId);
   const keyLock = idempotencyKey === undefined ? tx`` : tx`, pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext(${`${groupId}:${idempotencyKey}`}))`;
-  await tx`select ${sharedGroupLock(tx, groupId)} ${keyLock}`;
+  await tx`select ${groupLockCall(tx, groupId, 'shared')} ${keyLock}`;
   const [row] = await tx<{ name: string; code: string | null; earlierCustomer: string | null; earlierKind: 'initial' | 'repeat' | null }[]>`
     select g.name, e.code, e.customer_id as earlier_customer, e.kind as earlier_kind
       from promo_group g
