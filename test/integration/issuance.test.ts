@@ -70,6 +70,24 @@ describe('direct issuance', () => {
     await expectLifecycleInvariants(stack.sql);
   });
 
+  it('fails a reservation that finds a code held by a direct issue, rather than leave a recipient without one', async () => {
+    const group = await groupWithCodes(stack, 'Skipped', numberedCodes('Skipped', 5));
+    // an issue in flight holds one code: the reservation's skip-locked pick finds only four of the five it needs
+    const holder = await stack.sql.reserve();
+    await holder`begin`;
+    await holder`select id from promo_code where group_id = ${group.id} order by id limit 1 for update`;
+    const mailing = (await stack.api('POST', '/api/mailings', {
+      json: { name: 'Short', channel: { type: 'log' }, template: { body: '{{ client.promocode("Skipped") }}' }, recipients: Array.from({ length: 5 }, (_, i) => ({ customerId: `skipped-${i}` })) },
+    })).body;
+    const done = await mailingEnded(stack, mailing.id).finally(async () => {
+      await holder`rollback`;
+      holder.release();
+    });
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'insufficient_codes' }, sent: 0 });
+    expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 5, blocked: 0, issued: 0 });
+    await expectLifecycleInvariants(stack.sql);
+  });
+
   it('reissues the last code as a repeat, or null when the customer never got one', async () => {
     const group = await groupWithCodes(stack, 'Again', numberedCodes('Again', 3));
     expect((await stack.api('POST', `/api/groups/${group.id}/reissue`, { json: { customerId: 'again-1' } })).body).toEqual({ code: null, kind: 'repeat' });
