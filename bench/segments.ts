@@ -126,15 +126,10 @@ async function seed(sql: Sql): Promise<string[]> {
            'cust-' || lpad((1 + (hashint4(n) & 2147483647) % ${CUSTOMERS})::text, 7, '0'),
            timestamptz '2025-01-01 00:00:00+00' + ((hashint4(n + 104729) & 2147483647) % 31536000) * interval '1 second'
       from generate_series(1, ${ISSUANCES}) as n`;
-  await sql.begin(async (tx) => {
-    // the rows reference existing customers, groups and codes by construction: skip the
-    // 9,000,000 foreign-key checks (replica mode fires no referential-integrity triggers)
-    await tx`set local session_replication_role = replica`;
-    await tx`
-      insert into code_issuance (customer_id, group_id, code_id, kind, issued_at)
-      select customer_id, group_id, id, case when id % 10 < 7 then 'initial'::issuance_kind else 'repeat' end, issued_at
-        from promo_code where code like 'SEG-%'`;
-  });
+  await sql`
+    insert into code_issuance (customer_id, group_id, code_id, kind, issued_at)
+    select customer_id, group_id, id, case when id % 10 < 7 then 'initial'::issuance_kind else 'repeat' end, issued_at
+      from promo_code where code like 'SEG-%'`;
   await sql`vacuum analyze`;
   return groupIds;
 }

@@ -142,12 +142,9 @@ export async function recordOutcomes(sql: Sql, mailing: MailingRecord, attempt: 
       update mailing_code set state = case when code_id = any(${used}::bigint[]) then 'issued' else 'released' end::mailing_code_state
        where mailing_id = ${mailing.id} and seq = any(${fresh.map((o) => o.seq)}::bigint[]) and kind = 'initial' and state = 'reserved'
       returning code_id, seq, state`;
-    await recordRepeats(tx, mailing, holders);
-    // last, so that the group row the counters live on stays locked only until the commit
-    await settleCodes(tx, mailing, reserved.map((row) => ({
-      codeId: row.codeId,
-      customerId: row.state === 'issued' ? customerOf.get(Number(row.seq))! : null,
-    })));
+    // last, so that the counter slots stay locked only until the commit
+    const codes = reserved.map((row) => ({ codeId: row.codeId, customerId: row.state === 'issued' ? customerOf.get(Number(row.seq))! : null }));
+    await settleCodes(tx, mailing, codes, repeatsOf(holders));
     return tally;
   });
 }
@@ -172,34 +169,32 @@ async function settleRecipients(tx: TransactionSql, mailing: MailingRecord, atte
   return new Map([...delivered, ...claimed].map((row) => [Number(row.seq), true]));
 }
 
-/** Repeat codes carried by messages that may have been delivered, recorded once each. */
-async function recordRepeats(tx: TransactionSql, mailing: MailingRecord, holders: readonly Outcome[]): Promise<void> {
-  const repeats = holders.flatMap((o) => o.repeated.map((code) => ({ ...code, seq: o.seq, customerId: o.customerId })));
-  if (repeats.length === 0) return;
-  await tx`
-    with t as (
-      select * from unnest(${repeats.map((r) => r.seq)}::bigint[], ${repeats.map((r) => r.customerId)}::text[],
-                           ${repeats.map((r) => r.groupId)}::bigint[], ${repeats.map((r) => r.codeId)}::bigint[])
-               as t (seq, customer_id, group_id, code_id)
-    ), recorded as (
-      insert into mailing_code (mailing_id, seq, group_id, kind, code_id, state)
-      select ${mailing.id}, seq, group_id, 'repeat', code_id, 'issued' from t
-      on conflict do nothing
-      returning seq, group_id, code_id
-    )
-    insert into code_issuance (customer_id, group_id, code_id, kind, mailing_id)
-    select t.customer_id, t.group_id, t.code_id, 'repeat', ${mailing.id} from recorded join t using (seq, group_id, code_id)`;
+interface RepeatCode extends Omit<HeldCode, 'code'> {
+  seq: number;
+  customerId: string;
+}
+
+/** Repeat codes carried by messages that may have been delivered. */
+function repeatsOf(holders: readonly Outcome[]): RepeatCode[] {
+  return holders.flatMap((o) => o.repeated.map(({ groupId, codeId }) => ({ groupId, codeId, seq: o.seq, customerId: o.customerId })));
 }
 
 /**
  * Blocked codes of this mailing become issued to a customer (with an initial history row) or
- * active again, in one statement. The rows are found through the unnested list alone (one index
- * lookup each): with an `id = any(…)` beside it, statistics taken before the codes were blocked
- * made the planner expect one row and rescan the list for every code, 0.4 s per 1,000 codes.
+ * active again, and repeat codes are recorded (once each, with a repeat history row), in one
+ * statement: the history rows of a transaction go in together, so the per-customer counts they
+ * update (migration 017) are taken in one order. Codes are found through the unnested list alone
+ * (one index lookup each): with an `id = any(…)` beside it, statistics taken before the codes
+ * were blocked made the planner expect one row and rescan the list for every code, 0.4 s per
+ * 1,000 codes.
  */
-async function settleCodes(tx: TransactionSql, mailing: MailingRecord, codes: readonly { codeId: string; customerId: string | null }[]): Promise<void> {
-  if (codes.length === 0) return;
-  const ids = codes.map((c) => c.codeId);
+async function settleCodes(
+  tx: TransactionSql,
+  mailing: MailingRecord,
+  codes: readonly { codeId: string; customerId: string | null }[],
+  repeats: readonly RepeatCode[] = [],
+): Promise<void> {
+  if (codes.length === 0 && repeats.length === 0) return;
   await tx`
     with settled as (
       update promo_code c
@@ -207,12 +202,24 @@ async function settleCodes(tx: TransactionSql, mailing: MailingRecord, codes: re
              customer_id = t.customer_id,
              issued_at = case when t.customer_id is null then null else now() end,
              mailing_id = case when t.customer_id is null then null else c.mailing_id end
-        from unnest(${ids}::bigint[], ${codes.map((c) => c.customerId) as string[]}::text[]) as t (code_id, customer_id)
+        from unnest(${codes.map((c) => c.codeId)}::bigint[], ${codes.map((c) => c.customerId) as string[]}::text[]) as t (code_id, customer_id)
        where c.id = t.code_id and c.status = 'blocked' and c.mailing_id = ${mailing.id}
       returning c.id, c.group_id, c.customer_id, c.status
+    ), repeat as (
+      select * from unnest(${repeats.map((r) => r.seq)}::bigint[], ${repeats.map((r) => r.customerId)}::text[],
+                           ${repeats.map((r) => r.groupId)}::bigint[], ${repeats.map((r) => r.codeId)}::bigint[])
+               as t (seq, customer_id, group_id, code_id)
+    ), repeated as (
+      insert into mailing_code (mailing_id, seq, group_id, kind, code_id, state)
+      select ${mailing.id}, seq, group_id, 'repeat', code_id, 'issued' from repeat
+      on conflict do nothing
+      returning seq, group_id, code_id
     )
     insert into code_issuance (customer_id, group_id, code_id, kind, mailing_id)
-    select customer_id, group_id, id, 'initial', ${mailing.id} from settled where status = 'issued'`;
+    select customer_id, group_id, code_id, kind, ${mailing.id} from (
+      select customer_id, group_id, id as code_id, 'initial'::issuance_kind as kind from settled where status = 'issued'
+      union all
+      select r.customer_id, r.group_id, r.code_id, 'repeat' from repeated join repeat r using (seq, group_id, code_id)) issued`;
 }
 
 /** How many recipients of the range are still unsettled while the mailing is sending. */

@@ -125,8 +125,9 @@ function all(sql: Sql, conditions: postgres.Fragment[]): postgres.Fragment {
 
 /**
  * Builds the SQL of customer sets (see CustomerSet) as postgres.js fragments; every value is
- * a bind parameter. Sets are driven from code_issuance — never from the whole customer
- * table — and combined with semi-joins (`exists`), anti-joins (`not exists`) and unions.
+ * a bind parameter. Sets are driven from code_issuance, or, for a leaf over each customer's
+ * whole history, from the per-customer counts (customer_issue_count) — never from the whole
+ * customer table — and combined with semi-joins (`exists`), anti-joins (`not exists`) and unions.
  * With `afterId`, every scan of code_issuance starts after that customer (a set's members
  * after the cursor are exactly the members of its parts after the cursor), which is what
  * makes a later page of a big set cheap.
@@ -183,7 +184,7 @@ class SegmentSql {
     const driver = set.type === 'issued' ? set : set.type === 'all' ? drivingFirst(set.sets)[0] : undefined;
     const windowOnly = (scope: IssuanceScope) => scope.groupId === undefined && (scope.since !== undefined || scope.until !== undefined);
     const s = this.alias();
-    if (driver?.type === 'issued' && !driver.count && !windowOnly(driver.scope)) {
+    if (driver?.type === 'issued' && !driver.count && !windowOnly(driver.scope) && !wholeHistory(driver.scope)) {
       return sql`select count(distinct ${s}.customer_id) as n from (${this.rows(set, false)}) ${s}`;
     }
     return sql`select count(*) as n from (${this.rows(set, true)}) ${s}`;
@@ -192,6 +193,10 @@ class SegmentSql {
   /** `exists (…)`: whether the customer `ref` belongs to the set; the planner makes it a semi-join. */
   member(set: CustomerSet, ref: postgres.Fragment): postgres.Fragment {
     const { sql } = this;
+    if (set.type === 'issued' && wholeHistory(set.scope)) {
+      const k = this.alias();
+      return sql`exists (select 1 from customer_issue_count ${k} where ${k}.customer_id = ${ref} and ${this.counted(set, k)})`;
+    }
     if (set.type === 'issued' && !set.count) {
       const a = this.alias();
       return sql`exists (select 1 from code_issuance ${a} where ${all(sql, [sql`${a}.customer_id = ${ref}`, ...this.conditions(set.scope, a)])})`;
@@ -206,12 +211,26 @@ class SegmentSql {
     members: (ref: postgres.Fragment) => postgres.Fragment[] = () => [],
   ): postgres.Fragment {
     const { sql } = this;
+    if (wholeHistory(set.scope)) {
+      // one row per customer: no grouping
+      const k = this.alias();
+      const after = this.afterId === undefined ? [] : [sql`${k}.customer_id > ${this.afterId}`];
+      return sql`select ${k}.customer_id from customer_issue_count ${k} where ${all(sql, [this.counted(set, k), ...after, ...members(sql`${k}.customer_id`)])}`;
+    }
     const a = this.alias();
     const ref = sql`${a}.customer_id`;
     const grouping = set.count
       ? sql`group by ${ref} having count(*) ${set.count.op === 'eq' ? sql`=` : sql`>=`} ${set.count.value}::bigint`
       : distinct ? sql`group by ${ref}` : sql``;
     return sql`select ${ref} from code_issuance ${a} where ${all(sql, [...this.conditions(set.scope, a), ...members(ref)])} ${grouping}`;
+  }
+
+  /** The condition on customer_issue_count row `k` (migration 017) of a leaf over the whole history. */
+  private counted(set: Extract<CustomerSet, { type: 'issued' }>, k: postgres.Fragment): postgres.Fragment {
+    const { sql } = this;
+    const column = sql`${k}.${sql(set.scope.kind === undefined ? 'issued' : `${set.scope.kind}_issued`)}`;
+    if (set.count?.op === 'eq') return sql`${column} = ${set.count.value}::bigint`;
+    return sql`${column} >= ${set.count?.value ?? 1}::bigint`;
   }
 
   private conditions(scope: IssuanceScope, a: postgres.Fragment): postgres.Fragment[] {
@@ -224,6 +243,11 @@ class SegmentSql {
       ...(this.afterId === undefined ? [] : [sql`${a}.customer_id > ${this.afterId}`]),
     ];
   }
+}
+
+/** A leaf over each customer's whole history, of any kind or one: answered by the per-customer counts. */
+function wholeHistory(scope: IssuanceScope): boolean {
+  return scope.groupId === undefined && scope.since === undefined && scope.until === undefined;
 }
 
 /** Drives an intersection from its likely smallest part: one group's issuances first, then a time window. */

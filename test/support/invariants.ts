@@ -39,6 +39,15 @@ export async function expectLifecycleInvariants(sql: Sql): Promise<void> {
      where (coalesce(k.reserved, 0), coalesce(k.issued, 0), coalesce(k.released, 0)) <> (coalesce(r.reserved, 0), coalesce(r.issued, 0), coalesce(r.released, 0))`;
   expect(codeDrift, 'mailing code counters equal the code rows').toEqual([]);
 
+  const customerDrift = await sql`
+    select customer_id from customer_issue_count k
+      full join (select customer_id, count(*) as issued, count(*) filter (where kind = 'initial') as initial_issued,
+                        count(*) filter (where kind = 'repeat') as repeat_issued
+                   from code_issuance group by customer_id) r using (customer_id)
+     where (coalesce(k.issued, 0), coalesce(k.initial_issued, 0), coalesce(k.repeat_issued, 0))
+        <> (coalesce(r.issued, 0), coalesce(r.initial_issued, 0), coalesce(r.repeat_issued, 0))`;
+  expect(customerDrift, 'per-customer issuance counts equal the history rows').toEqual([]);
+
   const twice = await sql`select code_id from code_issuance where kind = 'initial' group by code_id having count(*) > 1`;
   expect(twice, 'no code is issued twice').toEqual([]);
 
