@@ -67,19 +67,27 @@ const CODE_KEY = 'promo_code_code_key';
  */
 export async function insertNewCodes(tx: TransactionSql, owner: CodeOwner, codes: readonly string[], copy: boolean): Promise<number> {
   if (codes.length === 0) return 0;
-  if (copy) {
-    try {
-      await tx.savepoint((sp) => copyFrom(sp`copy promo_code (group_id, code, job_id) from stdin`, copyRows(owner, codes)));
-      return codes.length;
-    } catch (error) {
-      if (!isUniqueViolation(error, CODE_KEY)) throw error;
-    }
-  }
+  if (copy && (await copyNewCodes(tx, owner, codes))) return codes.length;
   const result = await tx`
     insert into promo_code (group_id, code, job_id)
     select ${owner.groupId}, code, ${owner.jobId} from unnest(${codes as string[]}::text[]) as code
     on conflict (code) do nothing`;
   return result.count;
+}
+
+/**
+ * Adds the distinct `codes` by one COPY (from a savepoint) when none of them is stored
+ * anywhere yet, and says whether it did; when one is, adds none.
+ */
+export async function copyNewCodes(tx: TransactionSql, owner: CodeOwner, codes: readonly string[]): Promise<boolean> {
+  if (codes.length === 0) return true;
+  try {
+    await tx.savepoint((sp) => copyFrom(sp`copy promo_code (group_id, code, job_id) from stdin`, copyRows(owner, codes)));
+    return true;
+  } catch (error) {
+    if (!isUniqueViolation(error, CODE_KEY)) throw error;
+    return false;
+  }
 }
 
 const COPY_CHUNK = 5000;

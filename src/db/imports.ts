@@ -1,7 +1,7 @@
 import { type FileValue, ImportFileParser, type ImportFormat } from '../domain/import-file.js';
 import { IMPORT_LANES, laneOf } from '../domain/import-lanes.js';
 import type { Sql, TransactionSql } from './client.js';
-import { insertNewCodes } from './codes.js';
+import { copyNewCodes, insertNewCodes } from './codes.js';
 import { copyField, copyFrom } from './copy.js';
 import { lockGroup } from './groups.js';
 import { addBatchToJob, type BatchOutcome, createJob, getJob, jobBatch, type JobRecord, MAX_JOB_PROBLEMS } from './jobs.js';
@@ -67,10 +67,19 @@ interface Reject {
  * among the next `batchSize × IMPORT_LANES` lines of the file (about `batchSize`); adds the
  * valid new codes to the group (the first occurrence in the file wins: equal values share a
  * lane, taken in line order); records every rejected line; adds it all to the job's counts;
- * deletes the lines. A retried batch sees only what is left.
+ * deletes the lines and moves the lane's cursor (import_lane) past them. A retried batch
+ * starts after the cursor, and so sees only what is left.
  *
- * The new codes go in by COPY (codes.ts insertNewCodes), about a third faster than an insert
- * that checks each one, since the codes stored already are looked up first.
+ * The batch's lines are read and deleted by a range of line numbers whose both ends are values:
+ * the planner then takes the range through the primary key whatever its statistics say (an
+ * open end, or an end from a subquery, made it read the whole table once it had statistics:
+ * a cost per batch that grew with the file). And no scan starts before the cursor, where the
+ * index entries of the lines deleted so far stay until a vacuum.
+ *
+ * The new codes go in by COPY (codes.ts), about a third faster than an insert that checks each
+ * one. A batch first tries to add all its distinct valid values so; only when one of them is
+ * stored already (which fails that COPY) does it look them up, to leave out and tell apart
+ * the stored ones (a duplicate of an earlier batch's line, or already stored).
  *
  * Lock order, so that nothing waits in a circle: the group (shared, then the counters
  * trigger), the job row, and the lane's staged lines last — ending a job deletes its staged
@@ -82,23 +91,35 @@ export async function importBatch(sql: Sql, jobId: string, lane: number, batchSi
     const job = await getJob(tx, jobId);
     if (job.status !== 'running') return { job, done: true };
     await lockGroup(tx, job.groupId, 'shared');
-    const slice = await tx<StagedLine[]>`
-      select line, value, problem from import_line
-       where job_id = ${jobId} and lane = ${lane}
-         -- a range of line numbers: without statistics on freshly staged lines, a LIMIT here
-         -- made the planner read and sort the whole lane to find where the batch ends
-         and line < (select line from import_line where job_id = ${jobId} and lane = ${lane} order by line limit 1) + ${batchSize * IMPORT_LANES}
-       order by line`;
-    if (slice.length === 0) {
+    // a batch's new codes (the counters trigger's transition table) and its list of codes to
+    // look up stay in memory instead of spilling to temporary files
+    await tx`set local work_mem = '64MB'`;
+    const [cursor] = await tx<{ doneUpto: string }[]>`select done_upto from import_lane where job_id = ${jobId} and lane = ${lane}`;
+    const from = await nextStagedLine(tx, jobId, lane, cursor?.doneUpto ?? '0');
+    if (from === undefined) {
       await assertStagedLinesKept(tx, jobId);
       return { job, done: true };
     }
+    const to = BigInt(from) + BigInt(batchSize * IMPORT_LANES);
+    const slice = await tx<StagedLine[]>`
+      select line, value, problem from import_line
+       where job_id = ${jobId} and lane = ${lane} and line >= ${from}::bigint and line < ${to.toString()}::bigint
+       order by line`;
     const { fresh, rejects, invalid } = firstOccurrences(slice);
-    const stored = await storedAmong(tx, jobId, [...fresh.keys()]);
-    const added = [...fresh.keys()].filter((code) => !stored.has(code));
-    const inserted = await insertNewCodes(tx, { groupId: job.groupId, jobId }, added, true);
-    // fewer than all: another writer stored some of them meanwhile
-    const raced = inserted < added.length ? await storedAmong(tx, jobId, added) : new Map<string, boolean>();
+    const owner = { groupId: job.groupId, jobId };
+    const codes = [...fresh.keys()];
+    let stored = new Map<string, boolean>();
+    let raced = new Map<string, boolean>();
+    let inserted = codes.length;
+    // the usual file holds new codes: one COPY adds them all. One stored already fails it as a
+    // whole (nothing added), and then the stored ones are looked up and left out.
+    if (!(await copyNewCodes(tx, owner, codes))) {
+      stored = await storedAmong(tx, jobId, codes);
+      const added = codes.filter((code) => !stored.has(code));
+      inserted = await insertNewCodes(tx, owner, added, true);
+      // fewer than all: another writer stored some of them meanwhile
+      if (inserted < added.length) raced = await storedAmong(tx, jobId, added);
+    }
     for (const [code, line] of fresh) {
       const earlier = stored.get(code);
       if (earlier !== undefined) rejects.push({ line, value: code, reason: earlier ? 'duplicate of an earlier line' : 'already stored' });
@@ -110,10 +131,19 @@ export async function importBatch(sql: Sql, jobId: string, lane: number, batchSi
     const problems = rejects.slice(0, MAX_JOB_PROBLEMS).map((reject) => ({ ...reject, value: reject.value.slice(0, PROBLEM_VALUE_LENGTH) }));
     const updated = await addBatchToJob(tx, jobId, { processed: slice.length, added: inserted, duplicates: slice.length - inserted - invalid, invalid, problems });
     const upto = slice[slice.length - 1]!.line;
-    await tx`delete from import_line where job_id = ${jobId} and lane = ${lane} and line <= ${upto}`;
-    const [rest] = await tx`select 1 from import_line where job_id = ${jobId} and lane = ${lane} limit 1`;
-    return { job: updated, done: rest === undefined };
+    await tx`delete from import_line where job_id = ${jobId} and lane = ${lane} and line >= ${from}::bigint and line <= ${upto}::bigint`;
+    await tx`
+      insert into import_lane (job_id, lane, done_upto) values (${jobId}, ${lane}, ${upto})
+      on conflict (job_id, lane) do update set done_upto = excluded.done_upto`;
+    return { job: updated, done: (await nextStagedLine(tx, jobId, lane, upto)) === undefined };
   });
+}
+
+/** The number of the lane's first staged line after line `after`, if any. */
+async function nextStagedLine(tx: TransactionSql, jobId: string, lane: number, after: string): Promise<string | undefined> {
+  const [row] = await tx<{ line: string }[]>`
+    select line from import_line where job_id = ${jobId} and lane = ${lane} and line > ${after}::bigint order by line limit 1`;
+  return row?.line;
 }
 
 /** The valid values of a slice (in line order) with the line each first occurs on; the invalid lines and repeats. */
@@ -134,8 +164,13 @@ function firstOccurrences(slice: StagedLine[]): { fresh: Map<string, number>; re
 /** Which of `codes` are stored, each with whether this job added it (in an earlier batch). */
 async function storedAmong(tx: TransactionSql, jobId: string, codes: string[]): Promise<Map<string, boolean>> {
   if (codes.length === 0) return new Map();
+  // one probe of the code index per code (`offset 0` keeps the subquery a lookup of its own):
+  // as `code = any(…)`, tens of thousands of codes made the planner read the whole table
+  // instead, a cost per batch that grew with the table
   const rows = await tx<{ code: string; ours: boolean }[]>`
-    select code, job_id is not distinct from ${jobId}::bigint as ours from promo_code where code = any(${codes}::text[])`;
+    select stored.code, stored.job_id is not distinct from ${jobId}::bigint as ours
+      from unnest(${codes}::text[]) as wanted (code)
+      cross join lateral (select code, job_id from promo_code where code = wanted.code offset 0) stored`;
   return new Map(rows.map((row) => [row.code, row.ours]));
 }
 
