@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { groupNameKey } from '../domain/group-name.js';
@@ -28,7 +29,7 @@ interface GroupRow extends Omit<Group, 'total' | 'active' | 'blocked' | 'issued'
   updatedAt: Date;
 }
 
-const toGroup = (row: GroupRow): Group => ({
+const toGroup = ({ nameKey: _nameKey, ...row }: GroupRow & { nameKey?: string }): Group => ({
   ...row,
   total: Number(row.total),
   active: Number(row.active),
@@ -39,12 +40,21 @@ const toGroup = (row: GroupRow): Group => ({
 });
 
 const NAME_KEY = 'promo_group_name_key';
-const COLUMNS = 'g.id, g.name, g.description, g.format, c.total, c.active, c.blocked, c.issued, g.created_at, g.updated_at';
-/** `g`, each group of `groups`, beside `c`, its counters: the sum of its slots (migration 014), one index range per group */
-const withCounts = (groups = 'promo_group') => `${groups} g cross join lateral (
-  select coalesce(sum(total), 0) as total, coalesce(sum(active), 0) as active,
-         coalesce(sum(blocked), 0) as blocked, coalesce(sum(issued), 0) as issued
-    from promo_group_counter where group_id = g.id) c`;
+
+/**
+ * The groups `groups` yields (a statement returning promo_group rows), each with its counters:
+ * the sum of its slots (migration 014), aggregated in one pass for all of them, in `order`.
+ */
+function withCounts(sql: Sql | TransactionSql, groups: postgres.Fragment, order: postgres.Fragment = sql`g.id`) {
+  return sql<(GroupRow & { nameKey: string })[]>`
+    with g as (${groups})
+    select g.id, g.name, g.description, g.format, g.name_key, g.created_at, g.updated_at,
+           coalesce(c.total, 0) as total, coalesce(c.active, 0) as active, coalesce(c.blocked, 0) as blocked, coalesce(c.issued, 0) as issued
+      from g left join (
+        select group_id, sum(total)::bigint as total, sum(active)::bigint as active, sum(blocked)::bigint as blocked, sum(issued)::bigint as issued
+          from promo_group_counter where group_id in (select id from g) group by group_id) c on c.group_id = g.id
+     order by ${order}`;
+}
 
 export interface NewGroup {
   name: string;
@@ -82,29 +92,28 @@ export async function listGroups(sql: Sql, options: GroupListOptions = {}): Prom
   const matching = options.nameContains ? sql`and g.name ilike ${`%${escapeLike(options.nameContains)}%`}` : sql``;
   if (order === 'created') {
     const afterId = decodeCursor(options.cursor, ID_CURSOR);
-    const rows = await sql<GroupRow[]>`
-      select ${sql.unsafe(COLUMNS)} from ${sql.unsafe(withCounts())}
+    const rows = await withCounts(sql, sql`
+      select * from promo_group g
        where g.deleted_at is null ${matching} ${afterId ? sql`and g.id > ${afterId}` : sql``}
-       order by g.id limit ${limit + 1}`;
+       order by g.id limit ${limit + 1}`);
     return toPage(rows, limit, toGroup, (row) => row.id);
   }
   // the key of the unique name index: it tells live groups apart, so it alone is the keyset position
   const after = decodeCursor(options.cursor, NAME_KEY_CURSOR);
   const beyond = after === undefined ? sql`` : order === 'name' ? sql`and name_key > ${after}` : sql`and name_key < ${after}`;
-  const rows = await sql<(GroupRow & { nameKey: string })[]>`
-    select ${sql.unsafe(COLUMNS)}, g.name_key from ${sql.unsafe(withCounts())}
+  const direction = order === 'name' ? sql`asc` : sql`desc`;
+  const rows = await withCounts(sql, sql`
+    select * from promo_group g
      where g.deleted_at is null ${matching} ${beyond}
-     order by g.name_key ${order === 'name' ? sql`asc` : sql`desc`} limit ${limit + 1}`;
-  return toPage(rows, limit, ({ nameKey: _nameKey, ...row }) => toGroup(row), (row) => row.nameKey);
+     order by g.name_key ${direction} limit ${limit + 1}`, sql`g.name_key ${direction}`);
+  return toPage(rows, limit, toGroup, (row) => row.nameKey);
 }
 
 /** `text` matched literally inside a LIKE pattern. */
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, '\\$&');
 
 export async function getGroup(sql: Sql, id: string): Promise<Group> {
-  const rows = isId(id)
-    ? await sql<GroupRow[]>`select ${sql.unsafe(COLUMNS)} from ${sql.unsafe(withCounts())} where g.id = ${id} and g.deleted_at is null`
-    : [];
+  const rows = isId(id) ? await withCounts(sql, sql`select * from promo_group where id = ${id} and deleted_at is null`) : [];
   if (!rows[0]) throw groupNotFound(id);
   return toGroup(rows[0]);
 }
@@ -121,12 +130,7 @@ export async function updateGroup(sql: Sql, id: string, changes: GroupChanges): 
   if (Object.keys(columns).length === 0) return getGroup(sql, id);
   try {
     const rows = isId(id)
-      ? await sql<GroupRow[]>`
-          with updated as (
-            update promo_group set ${sql(columns)}, updated_at = now()
-             where id = ${id} and deleted_at is null
-            returning *)
-          select ${sql.unsafe(COLUMNS)} from ${sql.unsafe(withCounts('updated'))}`
+      ? await withCounts(sql, sql`update promo_group set ${sql(columns)}, updated_at = now() where id = ${id} and deleted_at is null returning *`)
       : [];
     if (!rows[0]) throw groupNotFound(id);
     return toGroup(rows[0]);
@@ -185,10 +189,8 @@ export const groupLockCall = (tx: TransactionSql, id: string, mode: 'update' | '
 export async function lockGroup(tx: TransactionSql, id: string, mode: 'update' | 'no key update' | 'shared'): Promise<Group> {
   if (!isId(id)) throw groupNotFound(id);
   if (mode !== 'no key update') await tx`select ${groupLockCall(tx, id, mode)}`;
-  const rows = await tx<GroupRow[]>`
-    select ${tx.unsafe(COLUMNS)} from ${tx.unsafe(withCounts())}
-     where g.id = ${id} and g.deleted_at is null
-       ${mode === 'shared' ? tx`` : tx`for ${tx.unsafe(mode)} of g`}`;
+  const rows = await withCounts(tx, tx`
+    select * from promo_group where id = ${id} and deleted_at is null ${mode === 'shared' ? tx`` : tx`for ${tx.unsafe(mode)}`}`);
   if (!rows[0]) throw groupNotFound(id);
   return toGroup(rows[0]);
 }
