@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '../src/local/ports.js';
 import { code } from './imports.js';
-import { round, withBenchStack } from './support.js';
+import { memoryMb, startService } from './processes.js';
+import { apiCaller, round, withBenchStack } from './support.js';
 
 // BENCH_IMPORT_BYTES: the size of the file (default 1 GiB).
 const BYTES = Number(process.env.BENCH_IMPORT_BYTES ?? 2 ** 30);
@@ -21,26 +18,14 @@ const paddedCode = (i: number) => code(i).padEnd(LINE_BYTES - 1, 'X');
  */
 export async function run() {
   return withBenchStack(async ({ token, databaseUrl, temporalAddress, sql }) => {
-    const port = await freePort();
-    const api = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/api/main.ts', import.meta.url))], {
-      env: { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, PORT: String(port), PROMO_API_TOKENS: token, PROMO_MAX_IMPORT_BYTES: String(BYTES * 2), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const apiUrl = `http://127.0.0.1:${port}/api`;
-    const call = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${apiUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      });
-      return response.json() as Promise<{ id: string; status: string; added: number; duplicates: number; invalid: number }>;
-    };
+    const api = await startService('api', { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, PROMO_API_TOKENS: token, PROMO_MAX_IMPORT_BYTES: String(BYTES * 2) });
+    const call = async (method: string, path: string, body?: unknown) =>
+      (await apiCaller(api.apiUrl, token)(method, path, body)).body as { id: string; status: string; added: number; duplicates: number; invalid: number };
     try {
-      await ready(`http://127.0.0.1:${port}/healthz`);
-      const rssBeforeMb = await memoryMb(api.pid!, 'VmRSS');
+      const rssBeforeMb = await memoryMb(api.child.pid!, 'VmRSS');
       const group = await call('POST', '/groups', { name: 'Bench large import' });
       const start = performance.now();
-      const response = await fetch(`${apiUrl}/groups/${group.id}/imports`, {
+      const response = await fetch(`${api.apiUrl}/groups/${group.id}/imports`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
         body: fileStream(),
@@ -49,7 +34,7 @@ export async function run() {
       const started = (await response.json()) as { id: string };
       if (response.status !== 202) throw new Error(`import answered ${response.status}: ${JSON.stringify(started)}`);
       const uploadSeconds = (performance.now() - start) / 1000;
-      const apiPeakRssMb = await memoryMb(api.pid!, 'VmHWM');
+      const apiPeakRssMb = await memoryMb(api.child.pid!, 'VmHWM');
       let job = await call('GET', `/jobs/${started.id}`);
       while (job.status === 'running') {
         await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -71,7 +56,7 @@ export async function run() {
         },
       ];
     } finally {
-      api.kill('SIGTERM');
+      await api.stop();
     }
   });
 }
@@ -87,20 +72,4 @@ function fileStream(): ReadableStream<Uint8Array> {
       controller.enqueue(encoder.encode(text));
     },
   });
-}
-
-async function ready(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt += 1) {
-    if (await fetch(url).then((answer) => answer.ok, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the API process did not answer ${url}`);
-}
-
-/** A line of /proc/<pid>/status, in MiB (VmRSS: now; VmHWM: the peak so far). */
-async function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1];
-  if (!kb) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(kb) / 1024;
 }

@@ -1,6 +1,6 @@
 import { mailingPhases } from './mailing-phases.js';
 import { memoryMb, startService } from './processes.js';
-import { percentile, round, timed, withBenchStack } from './support.js';
+import { apiCaller, percentile, round, timed, withBenchStack } from './support.js';
 
 // BENCH_SEGMENT_CUSTOMERS=100000 npm run bench -- mailing-segment: a smaller audience
 const CUSTOMERS = Number(process.env.BENCH_SEGMENT_CUSTOMERS ?? 1_000_000);
@@ -19,14 +19,7 @@ export async function run() {
     const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: 'bench-mailing-segment', PROMO_API_TOKENS: token };
     const [apiProcess, workerProcess] = await Promise.all([startService('api', env), startService('worker', env)]);
     try {
-      const api = async (method: string, route: string, body?: unknown) => {
-        const response = await fetch(`${apiProcess.apiUrl}${route}`, {
-          method,
-          headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        return { status: response.status, body: (await response.json()) as any };
-      };
+      const api = apiCaller(apiProcess.apiUrl, token);
       const group = (await api('POST', '/groups', { name: 'Segment bench' })).body;
       await api('POST', '/groups', { name: 'Nobody' });
       await sql`insert into promo_code (group_id, code) select ${group.id}, 'SEG-' || n from generate_series(1, ${CUSTOMERS}) as n`;

@@ -35,8 +35,9 @@ export async function startService(kind: keyof typeof ENTRY, env: Record<string,
 /** A field of /proc/<pid>/status in MB: VmRSS (now) or VmHWM (peak). */
 export async function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
-  return kb / 1024;
+  const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1];
+  if (!kb) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(kb) / 1024;
 }
 
 async function ready(url: string): Promise<void> {

@@ -35,15 +35,7 @@ export async function withBenchStack<T>(run: (context: BenchContext) => Promise<
   });
   const stack = await startLocalStack(config, { durable: true, temporalUi: false });
   const sql = createSql(stack.databaseUrl);
-  const api: BenchContext['api'] = async (method, route, body) => {
-    const response = await fetch(`${stack.apiUrl}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const api = apiCaller(stack.apiUrl, token);
   try {
     return await run({ apiUrl: stack.apiUrl, token, sql, api, databaseUrl: stack.databaseUrl, temporalAddress: stack.temporalAddress });
   } finally {
@@ -51,6 +43,19 @@ export async function withBenchStack<T>(run: (context: BenchContext) => Promise<
     await stack.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** JSON calls to the API at `apiUrl` (…/api) with the bearer token. */
+export function apiCaller(apiUrl: string, token: string): BenchContext['api'] {
+  return async (method, route, body) => {
+    const response = await fetch(`${apiUrl}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
 }
 
 export function percentile(samples: readonly number[], p: number): number {
