@@ -83,7 +83,7 @@ export function segmentCountQuery(sql: Sql, segment: Segment): postgres.Fragment
   const build = new SegmentSql(sql, undefined);
   if (!segment.complement) return segment.set === null ? sql`select 0::bigint as n` : sql`${build.count(segment.set)}`;
   if (segment.set === null) return sql`select count(*) as n from customer`;
-  // Every customer of a set has issuances, and code_issuance.customer_id references customer,
+  // Every customer of a set has issuances, and every writer of issuances makes its customers known first,
   // so the set lies inside customer: two plain counts, cheaper than an anti-join over both.
   return sql`select (select count(*) from customer) - (${build.count(segment.set)}) as n`;
 }
