@@ -7,6 +7,7 @@ import { refineDocument } from './openapi-document.js';
 import { errorHandler } from './problem.js';
 import { notFoundOrNotAllowed, rejectUnstorableText } from './request-guards.js';
 import { type AppDeps, newRouter } from './router.js';
+import { codeRoutes } from './routes/codes.js';
 import { customerRoutes } from './routes/customers.js';
 import { formatRoutes } from './routes/formats.js';
 import { groupRoutes } from './routes/groups.js';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api', formatRoutes(deps));
   app.route('/api', mailingRoutes(deps));
   app.route('/api', customerRoutes(deps));
+  app.route('/api', codeRoutes(deps));
   app.route('/api', sessionRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer' });

@@ -17,12 +17,13 @@ const TITLES: Record<number, string> = {
   500: 'Internal error',
 };
 
-export function problem(c: Context, status: ContentfulStatusCode, detail: string, errors?: FieldError[]): Response {
+export function problem(c: Context, status: ContentfulStatusCode, detail: string, errors?: FieldError[], code?: string): Response {
   const title = TITLES[status] ?? 'Error';
   const body = {
     type: `https://promo-codes.dev/problems/${title.toLowerCase().replaceAll(' ', '-')}`,
     title,
     status,
+    ...(code !== undefined && { code }),
     detail,
     ...(errors && errors.length > 0 && { errors }),
   };
@@ -34,6 +35,8 @@ export interface Refusal {
   title: string;
   detail: string;
   errors?: FieldError[];
+  /** why, for a program: a 409's reason where the contract names one */
+  code?: string;
 }
 
 /** What a thrown error tells the client; anything unexpected is logged and becomes a 500. */
@@ -46,7 +49,7 @@ export function refusalOf(error: Error, c: Context, logger: Logger): Refusal {
   });
   if (error instanceof ValidationError) return refusal(400, error.message, error.errors);
   if (error instanceof NotFoundError) return refusal(404, error.message);
-  if (error instanceof ConflictError) return refusal(409, error.message);
+  if (error instanceof ConflictError) return { ...refusal(409, error.message), ...(error.code !== undefined && { code: error.code }) };
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;
     return refusal(status, error.message || TITLES[status] || 'Request refused');
@@ -58,8 +61,8 @@ export function refusalOf(error: Error, c: Context, logger: Logger): Refusal {
 /** Maps what handlers throw onto the contract's problem answers. */
 export function errorHandler(logger: Logger) {
   return (error: Error, c: Context): Response => {
-    const { status, detail, errors } = refusalOf(error, c, logger);
-    return problem(c, status, detail, errors);
+    const { status, detail, errors, code } = refusalOf(error, c, logger);
+    return problem(c, status, detail, errors, code);
   };
 }
 

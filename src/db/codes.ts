@@ -6,7 +6,7 @@ import { copyField, copyFrom } from './copy.js';
 import { isUniqueViolation } from './errors.js';
 import { getGroup, lockGroup } from './groups.js';
 
-export const CODE_STATUSES = ['active', 'blocked', 'issued'] as const;
+export const CODE_STATUSES = ['active', 'blocked', 'issued', 'redeemed', 'expired'] as const;
 export type CodeStatus = (typeof CODE_STATUSES)[number];
 
 export interface CodeListItem {

@@ -16,15 +16,21 @@ export interface Group {
   active: number;
   blocked: number;
   issued: number;
+  redeemed: number;
+  expired: number;
   createdAt: string;
   updatedAt: string;
 }
 
-interface GroupRow extends Omit<Group, 'total' | 'active' | 'blocked' | 'issued' | 'createdAt' | 'updatedAt'> {
+type Counter = 'total' | 'active' | 'blocked' | 'issued' | 'redeemed' | 'expired';
+
+interface GroupRow extends Omit<Group, Counter | 'createdAt' | 'updatedAt'> {
   total: string;
   active: string;
   blocked: string;
   issued: string;
+  redeemed: string;
+  expired: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -35,6 +41,8 @@ const toGroup = ({ nameKey: _nameKey, ...row }: GroupRow & { nameKey?: string })
   active: Number(row.active),
   blocked: Number(row.blocked),
   issued: Number(row.issued),
+  redeemed: Number(row.redeemed),
+  expired: Number(row.expired),
   createdAt: row.createdAt.toISOString(),
   updatedAt: row.updatedAt.toISOString(),
 });
@@ -49,9 +57,11 @@ function withCounts(sql: Sql | TransactionSql, groups: postgres.Fragment, order:
   return sql<(GroupRow & { nameKey: string })[]>`
     with g as (${groups})
     select g.id, g.name, g.description, g.format, g.name_key, g.created_at, g.updated_at,
-           coalesce(c.total, 0) as total, coalesce(c.active, 0) as active, coalesce(c.blocked, 0) as blocked, coalesce(c.issued, 0) as issued
+           coalesce(c.total, 0) as total, coalesce(c.active, 0) as active, coalesce(c.blocked, 0) as blocked, coalesce(c.issued, 0) as issued,
+           coalesce(c.redeemed, 0) as redeemed, coalesce(c.expired, 0) as expired
       from g left join (
-        select group_id, sum(total)::bigint as total, sum(active)::bigint as active, sum(blocked)::bigint as blocked, sum(issued)::bigint as issued
+        select group_id, sum(total)::bigint as total, sum(active)::bigint as active, sum(blocked)::bigint as blocked, sum(issued)::bigint as issued,
+               sum(redeemed)::bigint as redeemed, sum(expired)::bigint as expired
           from promo_group_counter where group_id in (select id from g) group by group_id) c on c.group_id = g.id
      order by ${order}`;
 }
@@ -67,7 +77,7 @@ export async function createGroup(sql: Sql, group: NewGroup): Promise<Group> {
     const [row] = await sql<GroupRow[]>`
       insert into promo_group (name, name_key, description, format)
       values (${group.name}, ${groupNameKey(group.name)}, ${group.description ?? ''}, ${group.format ?? null})
-      returning id, name, description, format, 0 as total, 0 as active, 0 as blocked, 0 as issued, created_at, updated_at`;
+      returning id, name, description, format, 0 as total, 0 as active, 0 as blocked, 0 as issued, 0 as redeemed, 0 as expired, created_at, updated_at`;
     return toGroup(row!);
   } catch (error) {
     throw nameTaken(error, group.name);

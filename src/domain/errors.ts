@@ -15,5 +15,12 @@ export class ValidationError extends Error {
 
 export class NotFoundError extends Error {}
 
-/** The request is well-formed but the current state forbids it: 409. */
-export class ConflictError extends Error {}
+/** The request is well-formed but the current state forbids it: 409, with a machine-readable `code` where the contract names one. */
+export class ConflictError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}

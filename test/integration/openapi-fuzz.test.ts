@@ -27,19 +27,19 @@ beforeAll(async () => {
 
   const group = await groupWithCodes(stack, 'Fuzz', numberedCodes('FUZZ-', 300), { format: "FZ-{string('A-Z', 8)}" });
   await stack.api('PUT', '/api/customers/fuzz-customer', { json: { attributes: { tier: 'gold' } } });
-  await stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'fuzz-customer' } });
+  const issued = (await stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: 'fuzz-customer' } })).body.code;
   const job = (await stack.api('POST', `/api/groups/${group.id}/generations`, { json: { quantity: 100 } })).body;
   const draft = (await stack.api('POST', '/api/mailings', { json: { id: 'fuzz-draft', name: 'Draft', channel: { type: 'log' }, template: { body: 'hi' } } })).body;
   const sent = (await stack.api('POST', '/api/mailings', {
     json: { id: 'fuzz-sent', name: 'Sent', channel: { type: 'log' }, template: { body: "{{ client.promocode('Fuzz') }}" }, recipients: [{ customerId: 'fuzz-customer' }] },
   })).body;
   await mailingEnded(stack, sent.id);
-  Object.assign(ids, { groups: [group.id], jobs: [job.id], mailings: [draft.id, sent.id], customers: ['fuzz-customer'] });
+  Object.assign(ids, { groups: [group.id], jobs: [job.id], mailings: [draft.id, sent.id], customers: ['fuzz-customer'], codes: [issued, 'FUZZ--299'] });
 }, 120_000);
 
 /** Rows that exist, so that requests reach past the 404. */
 function pathIds(path: string): string[] {
-  const resource = /^\/api\/(\w+)\/\{id\}/.exec(path)?.[1];
+  const resource = /^\/api\/(\w+)\/\{\w+\}/.exec(path)?.[1];
   return (resource && ids[resource]) || [];
 }
 

@@ -4,18 +4,17 @@ import type { Sql } from '../../src/db/client.js';
 /** The code lifecycle's invariants, checked against the rows. */
 export async function expectLifecycleInvariants(sql: Sql): Promise<void> {
   const drift = await sql`
-    select g.id, coalesce(s.total, 0) as total, coalesce(s.active, 0) as active, coalesce(s.blocked, 0) as blocked,
-           coalesce(s.issued, 0) as issued, c.total as rows_total, c.active as rows_active,
-           c.blocked as rows_blocked, c.issued as rows_issued
-      from promo_group g
+    select g.id from promo_group g
       left join promo_group_counts s on s.group_id = g.id
       left join lateral (
         select count(*) as total, count(*) filter (where status = 'active') as active,
-               count(*) filter (where status = 'blocked') as blocked, count(*) filter (where status = 'issued') as issued
+               count(*) filter (where status = 'blocked') as blocked, count(*) filter (where status = 'issued') as issued,
+               count(*) filter (where status = 'redeemed') as redeemed, count(*) filter (where status = 'expired') as expired
           from promo_code where group_id = g.id) c on true
-     where (coalesce(s.total, 0), coalesce(s.active, 0), coalesce(s.blocked, 0), coalesce(s.issued, 0)) <> (c.total, c.active, c.blocked, c.issued)`;
+     where (coalesce(s.total, 0), coalesce(s.active, 0), coalesce(s.blocked, 0), coalesce(s.issued, 0), coalesce(s.redeemed, 0), coalesce(s.expired, 0))
+        <> (c.total, c.active, c.blocked, c.issued, c.redeemed, c.expired)`;
   expect(drift, 'group counters equal the rows').toEqual([]);
-  const negative = await sql`select group_id from promo_group_counts where least(active, blocked, issued) < 0`;
+  const negative = await sql`select group_id from promo_group_counts where least(active, blocked, issued, redeemed, expired) < 0`;
   expect(negative, 'no counter is negative').toEqual([]);
 
   const mailingDrift = await sql`
@@ -54,8 +53,12 @@ export async function expectLifecycleInvariants(sql: Sql): Promise<void> {
   const mismatched = await sql`
     select c.code from promo_code c
       left join code_issuance i on i.code_id = c.id and i.kind = 'initial'
-     where (c.status = 'issued') <> (i.id is not null) or (c.status = 'issued' and c.customer_id is distinct from i.customer_id)`;
-  expect(mismatched, 'issued codes and initial issuances match one to one, customer included').toEqual([]);
+     where (c.status in ('issued', 'redeemed') and i.id is null) or (c.status in ('active', 'blocked') and i.id is not null)
+        or (i.id is not null and c.customer_id is distinct from i.customer_id)`;
+  // an expired code may have been issued before it expired, or not
+  expect(mismatched, 'issued (and redeemed) codes and initial issuances match one to one, customer included').toEqual([]);
+  const halfRedeemed = await sql`select code from promo_code where (status = 'redeemed') <> (redeemed_at is not null)`;
+  expect(halfRedeemed, 'a code has a redemption time exactly when it is redeemed').toEqual([]);
 
   const stranded = await sql`
     select c.code from promo_code c join mailing m on m.id = c.mailing_id

@@ -8,6 +8,7 @@ export const ProblemSchema = z
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
+    code: z.string().optional().openapi({ description: 'a 409\'s reason where the operation names one, e.g. `already_redeemed`' }),
     detail: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })

@@ -13,6 +13,8 @@ export const GroupSchema = z
     active: z.number().int(),
     blocked: z.number().int(),
     issued: z.number().int(),
+    redeemed: z.number().int().openapi({ description: 'issued, then redeemed (used in an order)' }),
+    expired: z.number().int().openapi({ description: 'can no longer be issued or redeemed' }),
     createdAt: z.string().openapi({ format: 'date-time' }),
     updatedAt: z.string().openapi({ format: 'date-time' }),
   })
