@@ -30,19 +30,20 @@ declare
           union all select group_id, status, -1 from old_rows'
   end;
 begin
-  -- one statement takes its slots in group order; statuses compare as text, so that this body
-  -- does not use the enum values this migration adds before they are committed
+  -- one statement takes its slots in group order. Changes are summed per group and status
+  -- first (no per-row cast), then spread over the columns by the status's name: as text, so
+  -- that this body never uses the enum values this migration adds before they are committed.
   execute format($sql$
     insert into promo_group_counter as c (group_id, slot, total, active, blocked, issued, redeemed, expired)
     select group_id, pg_backend_pid() %% 16, total, active, blocked, issued, redeemed, expired
       from (select group_id,
-                   sum(delta) as total,
-                   coalesce(sum(delta) filter (where status::text = 'active'), 0) as active,
-                   coalesce(sum(delta) filter (where status::text = 'blocked'), 0) as blocked,
-                   coalesce(sum(delta) filter (where status::text = 'issued'), 0) as issued,
-                   coalesce(sum(delta) filter (where status::text = 'redeemed'), 0) as redeemed,
-                   coalesce(sum(delta) filter (where status::text = 'expired'), 0) as expired
-              from (%s) changes
+                   sum(n) as total,
+                   coalesce(sum(n) filter (where s = 'active'), 0) as active,
+                   coalesce(sum(n) filter (where s = 'blocked'), 0) as blocked,
+                   coalesce(sum(n) filter (where s = 'issued'), 0) as issued,
+                   coalesce(sum(n) filter (where s = 'redeemed'), 0) as redeemed,
+                   coalesce(sum(n) filter (where s = 'expired'), 0) as expired
+              from (select group_id, status::text as s, sum(delta) as n from (%s) changes group by group_id, status) by_status
              group by group_id) d
      where (d.total, d.active, d.blocked, d.issued, d.redeemed, d.expired) <> (0, 0, 0, 0, 0, 0)
      order by group_id
