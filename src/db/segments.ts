@@ -151,7 +151,8 @@ class SegmentSql {
     const { sql } = this;
     switch (set.type) {
       case 'issued':
-        return this.issued(set, distinct);
+      case 'redeemed':
+        return this.leaf(set, distinct);
       case 'union':
         // union drops duplicates itself, so its arms need not
         return set.sets
@@ -163,9 +164,9 @@ class SegmentSql {
           ...others.map((item) => this.member(item, ref)),
           ...set.except.map((item) => sql`not ${this.member(item, ref)}`),
         ];
-        // A leaf drives in place: the semi- and anti-joins filter its issuance rows by
-        // customer, which keeps whole customers, so its grouping and count stay right.
-        if (driver!.type === 'issued') return this.issued(driver!, distinct, members);
+        // A leaf drives in place: the semi- and anti-joins filter its rows by customer, which
+        // keeps whole customers, so its grouping and count stay right.
+        if (isLeaf(driver!)) return this.leaf(driver, distinct, members);
         const d = this.alias();
         const ref = sql`${d}.customer_id`;
         return sql`select ${ref} from (${this.rows(driver!, distinct)}) ${d} where ${all(sql, members(ref))}`;
@@ -181,10 +182,10 @@ class SegmentSql {
    */
   count(set: CustomerSet): postgres.Fragment {
     const { sql } = this;
-    const driver = set.type === 'issued' ? set : set.type === 'all' ? drivingFirst(set.sets)[0] : undefined;
+    const driver = set.type === 'all' ? drivingFirst(set.sets)[0] : set;
     const windowOnly = (scope: IssuanceScope) => scope.groupId === undefined && (scope.since !== undefined || scope.until !== undefined);
     const s = this.alias();
-    if (driver?.type === 'issued' && !driver.count && !windowOnly(driver.scope) && !wholeHistory(driver.scope)) {
+    if (driver?.type === 'issued' && !driver.count && !windowOnly(driver.scope) && !fromCounts(driver)) {
       return sql`select count(distinct ${s}.customer_id) as n from (${this.rows(set, false)}) ${s}`;
     }
     return sql`select count(*) as n from (${this.rows(set, true)}) ${s}`;
@@ -193,25 +194,22 @@ class SegmentSql {
   /** `exists (…)`: whether the customer `ref` belongs to the set; the planner makes it a semi-join. */
   member(set: CustomerSet, ref: postgres.Fragment): postgres.Fragment {
     const { sql } = this;
-    if (set.type === 'issued' && wholeHistory(set.scope)) {
+    if (isLeaf(set) && fromCounts(set)) {
       const k = this.alias();
       return sql`exists (select 1 from customer_issue_count ${k} where ${k}.customer_id = ${ref} and ${this.counted(set, k)})`;
     }
-    if (set.type === 'issued' && !set.count) {
+    if (isLeaf(set) && !set.count) {
       const a = this.alias();
-      return sql`exists (select 1 from code_issuance ${a} where ${all(sql, [sql`${a}.customer_id = ${ref}`, ...this.conditions(set.scope, a)])})`;
+      return sql`exists (select 1 from ${sql(TABLES[set.type])} ${a} where ${all(sql, [sql`${a}.customer_id = ${ref}`, ...this.conditions(set, a)])})`;
     }
     const m = this.alias();
     return sql`exists (select 1 from (${this.rows(set, false)}) ${m} where ${m}.customer_id = ${ref})`;
   }
 
-  private issued(
-    set: Extract<CustomerSet, { type: 'issued' }>,
-    distinct: boolean,
-    members: (ref: postgres.Fragment) => postgres.Fragment[] = () => [],
-  ): postgres.Fragment {
+  /** A leaf's customers: from its issuances, its redeemed codes, or the per-customer counts. */
+  private leaf(set: Leaf, distinct: boolean, members: (ref: postgres.Fragment) => postgres.Fragment[] = () => []): postgres.Fragment {
     const { sql } = this;
-    if (wholeHistory(set.scope)) {
+    if (fromCounts(set)) {
       // one row per customer: no grouping
       const k = this.alias();
       const after = this.afterId === undefined ? [] : [sql`${k}.customer_id > ${this.afterId}`];
@@ -222,37 +220,51 @@ class SegmentSql {
     const grouping = set.count
       ? sql`group by ${ref} having count(*) ${set.count.op === 'eq' ? sql`=` : sql`>=`} ${set.count.value}::bigint`
       : distinct ? sql`group by ${ref}` : sql``;
-    return sql`select ${ref} from code_issuance ${a} where ${all(sql, [...this.conditions(set.scope, a), ...members(ref)])} ${grouping}`;
+    return sql`select ${ref} from ${sql(TABLES[set.type])} ${a} where ${all(sql, [...this.conditions(set, a), ...members(ref)])} ${grouping}`;
   }
 
   /** The condition on customer_issue_count row `k` (migration 017) of a leaf over the whole history. */
-  private counted(set: Extract<CustomerSet, { type: 'issued' }>, k: postgres.Fragment): postgres.Fragment {
+  private counted(set: Leaf, k: postgres.Fragment): postgres.Fragment {
     const { sql } = this;
     const column = sql`${k}.${sql(set.scope.kind === undefined ? 'issued' : `${set.scope.kind}_issued`)}`;
     if (set.count?.op === 'eq') return sql`${column} = ${set.count.value}::bigint`;
     return sql`${column} >= ${set.count?.value ?? 1}::bigint`;
   }
 
-  private conditions(scope: IssuanceScope, a: postgres.Fragment): postgres.Fragment[] {
+  /** The conditions on row `a` of the leaf's table (code_issuance, or promo_code for redeemed codes). */
+  private conditions({ type, scope }: Leaf, a: postgres.Fragment): postgres.Fragment[] {
     const { sql } = this;
+    // redeemed_at is set exactly when a code is redeemed
+    const at = type === 'issued' ? sql`${a}.issued_at` : sql`${a}.redeemed_at`;
+    const redeemed = (code: postgres.Fragment) => sql`exists (select 1 from promo_code p where p.id = ${code} and p.redeemed_at is not null)`;
     return [
+      ...(type === 'redeemed' ? [sql`${a}.redeemed_at is not null`] : []),
       ...(scope.groupId === undefined ? [] : [sql`${a}.group_id = ${scope.groupId}::bigint`]),
       ...(scope.kind === undefined ? [] : [sql`${a}.kind = ${scope.kind}::issuance_kind`]),
-      ...(scope.since === undefined ? [] : [sql`${a}.issued_at >= ${scope.since}::timestamptz`]),
-      ...(scope.until === undefined ? [] : [sql`${a}.issued_at < ${scope.until}::timestamptz`]),
+      ...(scope.since === undefined ? [] : [sql`${at} >= ${scope.since}::timestamptz`]),
+      ...(scope.until === undefined ? [] : [sql`${at} < ${scope.until}::timestamptz`]),
+      ...(scope.redeemed === undefined ? [] : [scope.redeemed ? redeemed(sql`${a}.code_id`) : sql`not ${redeemed(sql`${a}.code_id`)}`]),
       ...(this.afterId === undefined ? [] : [sql`${a}.customer_id > ${this.afterId}`]),
     ];
   }
 }
 
-/** A leaf over each customer's whole history, of any kind or one: answered by the per-customer counts. */
-function wholeHistory(scope: IssuanceScope): boolean {
-  return scope.groupId === undefined && scope.since === undefined && scope.until === undefined;
+type Leaf = Extract<CustomerSet, { type: 'issued' | 'redeemed' }>;
+
+const isLeaf = (set: CustomerSet): set is Leaf => set.type === 'issued' || set.type === 'redeemed';
+
+/** The table of a leaf's rows: a customer's issuances, or the codes they redeemed. */
+const TABLES: Record<Leaf['type'], string> = { issued: 'code_issuance', redeemed: 'promo_code' };
+
+/** A leaf over each customer's whole issuance history, of any kind or one: answered by the per-customer counts. */
+function fromCounts(set: Leaf): boolean {
+  const { scope } = set;
+  return set.type === 'issued' && scope.groupId === undefined && scope.since === undefined && scope.until === undefined && scope.redeemed === undefined;
 }
 
 /** Drives an intersection from its likely smallest part: one group's issuances first, then a time window. */
 function drivingFirst(sets: CustomerSet[]): CustomerSet[] {
   const rank = (set: CustomerSet) =>
-    set.type !== 'issued' ? 3 : set.scope.groupId !== undefined ? 0 : set.scope.since !== undefined || set.scope.until !== undefined ? 1 : 2;
+    !isLeaf(set) ? 3 : set.scope.groupId !== undefined ? 0 : set.scope.since !== undefined || set.scope.until !== undefined ? 1 : 2;
   return [...sets].sort((a, b) => rank(a) - rank(b));
 }

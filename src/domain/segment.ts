@@ -38,6 +38,17 @@ export interface IssuedCountFilter extends IssuanceWindow {
 
 export interface IssuedFromGroupFilter extends IssuanceWindow {
   group: string;
+  /** only issuances whose code is (true) or is not (false) redeemed */
+  redeemed?: boolean;
+}
+
+/** Codes the customer redeemed: of one group (by name), redeemed in [since, until). */
+export interface RedeemedCountFilter {
+  op: CountOp;
+  value: number;
+  group?: string;
+  since?: string;
+  until?: string;
 }
 
 export type SegmentFilter =
@@ -45,7 +56,8 @@ export type SegmentFilter =
   | { or: SegmentFilter[] }
   | { not: SegmentFilter }
   | { issuedCount: IssuedCountFilter }
-  | { issuedFromGroup: IssuedFromGroupFilter };
+  | { issuedFromGroup: IssuedFromGroupFilter }
+  | { redeemedCount: RedeemedCountFilter };
 
 // ---------------------------------------------------------------------------------------
 // Validation
@@ -73,11 +85,26 @@ export const IssuedCountSchema = z
   .describe('Customers whose number of issued promo codes (of the group / kind / window, if given) compares so; lt, lte and eq 0 include customers with none.');
 
 export const IssuedFromGroupSchema = z
-  .object({ group: groupName, ...windowFields })
+  .object({
+    group: groupName,
+    ...windowFields,
+    redeemed: z.boolean().optional().describe('Only issuances whose code is (true) or is not (false) redeemed: "got a code from the group and has / has not used it".'),
+  })
   .strict()
-  .describe('Customers who were issued a promo code from the group (of the kind / in the window, if given).');
+  .describe('Customers who were issued a promo code from the group (of the kind / in the window / redeemed or not, if given).');
 
-const NODE_KEYS = ['and', 'or', 'not', 'issuedCount', 'issuedFromGroup'] as const;
+export const RedeemedCountSchema = z
+  .object({
+    op: z.enum(COUNT_OPS),
+    value: z.number().int('must be an integer').min(0, 'must not be negative'),
+    group: groupName.optional(),
+    since: timestamp.optional().describe('Redeemed at or after this instant (inclusive).'),
+    until: timestamp.optional().describe('Redeemed before this instant (exclusive).'),
+  })
+  .strict()
+  .describe('Customers whose number of redeemed promo codes (of the group / redeemed in the window, if given) compares so; lt, lte and eq 0 include customers with none. A redemption taken back does not count.');
+
+const NODE_KEYS = ['and', 'or', 'not', 'issuedCount', 'issuedFromGroup', 'redeemedCount'] as const;
 
 /**
  * One node of the filter tree: an object with exactly one of the keys `and`, `or`, `not`,
@@ -94,6 +121,7 @@ export const SegmentFilterNodeSchema: z.ZodType<SegmentFilter> = z.lazy(
         not: SegmentFilterNodeSchema.optional(),
         issuedCount: IssuedCountSchema.optional(),
         issuedFromGroup: IssuedFromGroupSchema.optional(),
+        redeemedCount: RedeemedCountSchema.optional(),
       })
       .strict()
       .superRefine((node, ctx) => {
@@ -107,7 +135,7 @@ export const SegmentFilterNodeSchema: z.ZodType<SegmentFilter> = z.lazy(
       })
       .describe(
         'A segment filter: exactly one of `and` (all of the filters), `or` (any of them), `not` (customers the filter does not match), ' +
-          `\`issuedCount\`, \`issuedFromGroup\`; at most ${MAX_FILTER_DEPTH} levels deep and ${MAX_FILTER_NODES} conditions in all.`,
+          `\`issuedCount\`, \`issuedFromGroup\`, \`redeemedCount\`; at most ${MAX_FILTER_DEPTH} levels deep and ${MAX_FILTER_NODES} conditions in all.`,
       ) as unknown as z.ZodType<SegmentFilter>,
 );
 
@@ -188,6 +216,8 @@ export function groupReferences(filter: SegmentFilter, root = 'filter'): GroupRe
     else if ('not' in node) visit(node.not, `${path}.not`);
     else if ('issuedCount' in node) {
       if (node.issuedCount.group !== undefined) found.push({ path: `${path}.issuedCount.group`, name: node.issuedCount.group });
+    } else if ('redeemedCount' in node) {
+      if (node.redeemedCount.group !== undefined) found.push({ path: `${path}.redeemedCount.group`, name: node.redeemedCount.group });
     } else found.push({ path: `${path}.issuedFromGroup.group`, name: node.issuedFromGroup.group });
   };
   visit(filter, root);
@@ -197,13 +227,20 @@ export function groupReferences(filter: SegmentFilter, root = 'filter'): GroupRe
 // ---------------------------------------------------------------------------------------
 // Compilation: filter tree → set algebra over customers
 
-/** Which issuance rows a leaf looks at. */
+/**
+ * Which rows a leaf looks at: issuances (of a group, a kind, in [since, until), whose code is or
+ * is not redeemed), or redeemed codes (of a group, redeemed in [since, until)).
+ */
 export interface IssuanceScope {
   groupId?: string;
   kind?: IssuanceKind;
   since?: string;
   until?: string;
+  redeemed?: boolean;
 }
+
+/** `issued`: a customer's issuances; `redeemed`: the codes a customer redeemed. */
+export type LeafSource = 'issued' | 'redeemed';
 
 /**
  * A set of customers that all have at least one issuance (so it never needs the customer
@@ -212,7 +249,7 @@ export interface IssuanceScope {
  * every one of `sets` and in none of `except`.
  */
 export type CustomerSet =
-  | { type: 'issued'; scope: IssuanceScope; count?: { op: 'gte' | 'eq'; value: number } }
+  | { type: LeafSource; scope: IssuanceScope; count?: { op: 'gte' | 'eq'; value: number } }
   | { type: 'union'; sets: CustomerSet[] }
   | { type: 'all'; sets: CustomerSet[]; except: CustomerSet[] };
 
@@ -248,28 +285,35 @@ export function compileSegment(filter: SegmentFilter, groupIds: ReadonlyMap<stri
     if ('and' in node) return and(node.and.map(visit));
     if ('or' in node) return or(node.or.map(visit));
     if ('not' in node) return not(visit(node.not));
-    if ('issuedFromGroup' in node) return countAtLeast(scopeOf(node.issuedFromGroup), 1);
-    const { op, value } = node.issuedCount;
-    const scope = scopeOf(node.issuedCount);
-    switch (op) {
-      case 'gte': return countAtLeast(scope, value);
-      case 'gt': return countAtLeast(scope, value + 1);
-      case 'lt': return not(countAtLeast(scope, value));
-      case 'lte': return not(countAtLeast(scope, value + 1));
-      case 'eq': return value === 0 ? not(countAtLeast(scope, 1)) : countExactly(scope, value);
-      case 'ne': return value === 0 ? countAtLeast(scope, 1) : not(countExactly(scope, value));
+    if ('issuedFromGroup' in node) {
+      const { redeemed } = node.issuedFromGroup;
+      return countAtLeast('issued', { ...scopeOf(node.issuedFromGroup), ...(redeemed !== undefined && { redeemed }) }, 1);
     }
+    if ('redeemedCount' in node) return compare('redeemed', scopeOf(node.redeemedCount), node.redeemedCount);
+    return compare('issued', scopeOf(node.issuedCount), node.issuedCount);
   };
   return visit(filter);
 }
 
-function countAtLeast(scope: IssuanceScope, n: number): Segment {
-  if (n <= 0) return EVERYBODY;
-  return { complement: false, set: n === 1 ? { type: 'issued', scope } : { type: 'issued', scope, count: { op: 'gte', value: n } } };
+/** The customers whose count of `source` rows in `scope` compares with `value` so. */
+function compare(source: LeafSource, scope: IssuanceScope, { op, value }: { op: CountOp; value: number }): Segment {
+  switch (op) {
+    case 'gte': return countAtLeast(source, scope, value);
+    case 'gt': return countAtLeast(source, scope, value + 1);
+    case 'lt': return not(countAtLeast(source, scope, value));
+    case 'lte': return not(countAtLeast(source, scope, value + 1));
+    case 'eq': return value === 0 ? not(countAtLeast(source, scope, 1)) : countExactly(source, scope, value);
+    case 'ne': return value === 0 ? countAtLeast(source, scope, 1) : not(countExactly(source, scope, value));
+  }
 }
 
-function countExactly(scope: IssuanceScope, n: number): Segment {
-  return { complement: false, set: { type: 'issued', scope, count: { op: 'eq', value: n } } };
+function countAtLeast(type: LeafSource, scope: IssuanceScope, n: number): Segment {
+  if (n <= 0) return EVERYBODY;
+  return { complement: false, set: n === 1 ? { type, scope } : { type, scope, count: { op: 'gte', value: n } } };
+}
+
+function countExactly(type: LeafSource, scope: IssuanceScope, n: number): Segment {
+  return { complement: false, set: { type, scope, count: { op: 'eq', value: n } } };
 }
 
 function not(segment: Segment): Segment {

@@ -98,4 +98,21 @@ describe('looking up and redeeming codes', () => {
     expect(await counters(group.id)).toEqual({ total: 1, active: 0, issued: 0, redeemed: 1, expired: 0 });
     await expectLifecycleInvariants(stack.sql);
   });
+
+  it('segments find who got a code and has, or has not, redeemed it, following redemptions and rollbacks', async () => {
+    const group = await groupWithCodes(stack, 'Follow-up', numberedCodes('FOLLOW', 3));
+    const first = await issue(group.id, 'follow-a');
+    await issue(group.id, 'follow-b');
+    const segment = async (filter: unknown) => (await stack.api('POST', '/api/segments/query', { json: { filter } })).body.customerIds;
+    const unused = { issuedFromGroup: { group: 'Follow-up', redeemed: false } };
+    const used = { redeemedCount: { op: 'gte', value: 1, group: 'Follow-up' } };
+    expect(await segment(unused)).toEqual(['follow-a', 'follow-b']);
+    expect((await redeem(first)).status).toBe(200);
+    expect(await segment(unused)).toEqual(['follow-b']);
+    expect(await segment(used)).toEqual(['follow-a']);
+    expect(await segment({ issuedFromGroup: { group: 'Follow-up', redeemed: true } })).toEqual(['follow-a']);
+    expect((await stack.api('DELETE', `/api/codes/${first}/redemption`)).status).toBe(200);
+    expect(await segment(unused)).toEqual(['follow-a', 'follow-b']);
+    expect(await segment(used)).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SegmentFilter } from '../../src/domain/segment.js';
 import { testStack, type TestStack } from '../support/stack.js';
-import { evaluateFilter, filterArbitrary, type SegmentData } from '../support/segments.js';
+import { evaluateFilter, filterArbitrary, issuanceArbitrary, type SegmentData } from '../support/segments.js';
 
 let stack: TestStack;
 let groupIds: { alpha: string; beta: string; old: string };
@@ -27,16 +27,17 @@ const createGroup = async (name: string): Promise<string> => {
 async function load(data: SegmentData): Promise<void> {
   const { sql } = stack;
   await sql`delete from code_issuance`;
-  await sql`delete from promo_code where status = 'issued'`;
+  await sql`delete from promo_code where status in ('issued', 'redeemed')`;
   await sql`delete from customer`;
   if (data.customers.length > 0) await sql`insert into customer (id) select unnest(${data.customers}::text[])`;
   if (data.issuances.length === 0) return;
   const column = <K extends keyof SegmentData['issuances'][number]>(key: K) => data.issuances.map((i) => i[key]);
+  const redeemedAt = data.issuances.map((i) => i.redeemedAt ?? null) as string[];
   await sql`
-    insert into promo_code (group_id, code, status, customer_id, issued_at)
-    select g, 'SEGMENT-' || n, 'issued', c, t
-      from unnest(${column('groupId')}::bigint[], ${column('customerId')}::text[], ${column('issuedAt')}::timestamptz[])
-           with ordinality as x (g, c, t, n)`;
+    insert into promo_code (group_id, code, status, customer_id, issued_at, redeemed_at)
+    select g, 'SEGMENT-' || n, case when r is null then 'issued' else 'redeemed' end::code_status, c, t, r
+      from unnest(${column('groupId')}::bigint[], ${column('customerId')}::text[], ${column('issuedAt')}::timestamptz[], ${redeemedAt}::timestamptz[])
+           with ordinality as x (g, c, t, r, n)`;
   await sql`
     insert into code_issuance (customer_id, group_id, code_id, kind, issued_at)
     select x.c, x.g, p.id, x.k, x.t
@@ -210,7 +211,7 @@ describe('segment queries on a hand-made history', () => {
     expect(route.description).toMatch(/filter\.and\[1\]\.issuedCount\.op/);
     // exactly one key: a oneOf of single-key objects, so an empty `{}` is not schema-valid
     const variants = doc.components.schemas.SegmentFilter.oneOf as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean }[];
-    expect(variants.map((variant) => variant.required)).toEqual([['and'], ['or'], ['not'], ['issuedCount'], ['issuedFromGroup']]);
+    expect(variants.map((variant) => variant.required)).toEqual([['and'], ['or'], ['not'], ['issuedCount'], ['issuedFromGroup'], ['redeemedCount']]);
     expect(variants.every((variant) => variant.additionalProperties === false)).toBe(true);
     expect(variants[0]!.properties.and).toMatchObject({ type: 'array', minItems: 1, items: { $ref: '#/components/schemas/SegmentFilter' } });
     expect(variants[2]!.properties.not).toEqual({ $ref: '#/components/schemas/SegmentFilter' });
@@ -228,12 +229,7 @@ describe('segment queries against a plain evaluator', () => {
     const history = fc.integer({ min: 0, max: 12 }).chain((size) => {
       const customers = Array.from({ length: size }, (_, i) => `cust-${String(i).padStart(2, '0')}`);
       if (size === 0) return fc.constant<SegmentData>({ customers, groups, issuances: [] });
-      const issuance = fc.record({
-        customerId: fc.constantFrom(...customers),
-        groupId: fc.constantFrom(...groups.map((g) => g.id)),
-        kind: fc.constantFrom('initial' as const, 'repeat' as const),
-        issuedAt: fc.constantFrom(...instants),
-      });
+      const issuance = issuanceArbitrary(customers, groups.map((g) => g.id), instants);
       // several issuances a customer, so that counts of 2 to 4 within a group, kind or window occur
       return fc.array(issuance, { minLength: size, maxLength: 4 * size }).map((issuances): SegmentData => ({ customers, groups, issuances }));
     });

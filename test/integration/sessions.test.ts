@@ -274,7 +274,8 @@ describe('/readyz', () => {
     const ended = createSql(stack.databaseUrl, { max: 1 });
     await ended.end();
     const closedPort = await freePort();
-    const nowhere = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${closedPort}`, connectTimeout: 1000 }), namespace: 'default' });
+    // no retry interceptor: a retry still scheduled when the connection closes at cleanup would throw from its timer
+    const nowhere = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${closedPort}`, connectTimeout: 1000, interceptors: [] }), namespace: 'default' });
     onCleanup(() => nowhere.connection.close());
     const cases = [
       [{ sql: ended }, { status: 'unavailable', database: 'down', temporal: 'ok' }, 'database'],

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
-import { COUNT_OPS, type IssuanceWindow, KIND_FILTERS, type SegmentFilter } from '../../src/domain/segment.js';
+import { COUNT_OPS, type CountOp, type IssuanceWindow, KIND_FILTERS, type SegmentFilter } from '../../src/domain/segment.js';
 
 /** A plain in-memory answer to segment filters: the oracle the SQL is tested against. */
 export interface SegmentData {
   customers: string[];
   /** live and deleted groups; only live ones can be named in a filter */
   groups: { id: string; name: string; deleted?: boolean }[];
-  issuances: { customerId: string; groupId: string; kind: 'initial' | 'repeat'; issuedAt: string }[];
+  /** each issuance with a code of its own, redeemed at `redeemedAt` if given */
+  issuances: { customerId: string; groupId: string; kind: 'initial' | 'repeat'; issuedAt: string; redeemedAt?: string }[];
 }
 
 const nameKey = (name: string) => name.trim().toLowerCase();
@@ -18,24 +19,21 @@ export function evaluateFilter(filter: SegmentFilter, data: SegmentData): string
     if (!group) throw new Error(`no group named ${name}`);
     return group.id;
   };
-  const count = (customerId: string, window: IssuanceWindow) => {
+  /** issuances (or, with `redeemedOnly`, redeemed codes, timed by their redemption) of the customer in the window */
+  const count = (customerId: string, window: IssuanceWindow & { redeemed?: boolean }, redeemedOnly = false) => {
     const group = window.group === undefined ? undefined : groupId(window.group);
     const since = window.since === undefined ? -Infinity : Date.parse(window.since);
     const until = window.until === undefined ? Infinity : Date.parse(window.until);
     return data.issuances.filter((i) => {
-      const at = Date.parse(i.issuedAt);
+      if (redeemedOnly && i.redeemedAt === undefined) return false;
+      const at = Date.parse(redeemedOnly ? i.redeemedAt! : i.issuedAt);
       return i.customerId === customerId && (group === undefined || i.groupId === group)
-        && (window.kind === undefined || window.kind === 'any' || i.kind === window.kind) && since <= at && at < until;
+        && (window.kind === undefined || window.kind === 'any' || i.kind === window.kind) && since <= at && at < until
+        && (window.redeemed === undefined || window.redeemed === (i.redeemedAt !== undefined));
     }).length;
   };
-  const matches = (node: SegmentFilter, customerId: string): boolean => {
-    if ('and' in node) return node.and.every((item) => matches(item, customerId));
-    if ('or' in node) return node.or.some((item) => matches(item, customerId));
-    if ('not' in node) return !matches(node.not, customerId);
-    if ('issuedFromGroup' in node) return count(customerId, node.issuedFromGroup) > 0;
-    const n = count(customerId, node.issuedCount);
-    const v = node.issuedCount.value;
-    switch (node.issuedCount.op) {
+  const compare = (n: number, op: CountOp, v: number): boolean => {
+    switch (op) {
       case 'eq': return n === v;
       case 'ne': return n !== v;
       case 'gt': return n > v;
@@ -44,7 +42,28 @@ export function evaluateFilter(filter: SegmentFilter, data: SegmentData): string
       case 'lte': return n <= v;
     }
   };
+  const matches = (node: SegmentFilter, customerId: string): boolean => {
+    if ('and' in node) return node.and.every((item) => matches(item, customerId));
+    if ('or' in node) return node.or.some((item) => matches(item, customerId));
+    if ('not' in node) return !matches(node.not, customerId);
+    if ('issuedFromGroup' in node) return count(customerId, node.issuedFromGroup) > 0;
+    if ('redeemedCount' in node) return compare(count(customerId, node.redeemedCount, true), node.redeemedCount.op, node.redeemedCount.value);
+    return compare(count(customerId, node.issuedCount), node.issuedCount.op, node.issuedCount.value);
+  };
   return data.customers.filter((id) => matches(filter, id)).sort(byCodePoint);
+}
+
+/** One issuance of a random history: its code redeemed, at one of the instants, about a third of the time. */
+export function issuanceArbitrary(customers: readonly string[], groupIds: readonly string[], instants: readonly string[]): fc.Arbitrary<SegmentData['issuances'][number]> {
+  return fc
+    .record({
+      customerId: fc.constantFrom(...customers),
+      groupId: fc.constantFrom(...groupIds),
+      kind: fc.constantFrom('initial' as const, 'repeat' as const),
+      issuedAt: fc.constantFrom(...instants),
+      redeemedAt: fc.option(fc.constantFrom(...instants), { nil: undefined, freq: 2 }),
+    })
+    .map(({ redeemedAt, ...issuance }) => ({ ...issuance, ...(redeemedAt !== undefined && { redeemedAt }) }));
 }
 
 export const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -68,13 +87,17 @@ export function filterArbitrary(groupNames: readonly string[], instants: readonl
     .record({ op: fc.constantFrom(...COUNT_OPS), value: fc.integer({ min: 0, max: 4 }), window })
     .map(({ op, value, window }) => ({ issuedCount: { op, value, ...window } }));
   const issuedFromGroup = fc
-    .record({ group: fc.constantFrom(...groupNames), window })
-    .map(({ group, window }) => ({ issuedFromGroup: { ...window, group } }));
+    .record({ group: fc.constantFrom(...groupNames), window, redeemed: maybe(fc.boolean()) })
+    .map(({ group, window, redeemed }) => ({ issuedFromGroup: { ...window, group, ...(redeemed !== undefined && { redeemed }) } }));
+  const redeemedCount = fc
+    .record({ op: fc.constantFrom(...COUNT_OPS), value: fc.integer({ min: 0, max: 3 }), window })
+    .map(({ op, value, window: { kind: _kind, ...window } }) => ({ redeemedCount: { op, value, ...window } }));
   const { node } = fc.letrec<{ node: SegmentFilter }>((tie) => ({
     node: fc.oneof(
       { maxDepth: 3, depthIdentifier: 'filter' },
       issuedCount,
       issuedFromGroup,
+      redeemedCount,
       fc.array(tie('node'), { minLength: 1, maxLength: 3 }).map((and) => ({ and })),
       fc.array(tie('node'), { minLength: 1, maxLength: 3 }).map((or) => ({ or })),
       tie('node').map((not) => ({ not })),

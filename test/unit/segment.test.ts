@@ -11,7 +11,7 @@ import {
   parseSegmentFilter,
   type Segment,
 } from '../../src/domain/segment.js';
-import { byCodePoint, evaluateFilter, filterArbitrary, type SegmentData } from '../support/segments.js';
+import { byCodePoint, evaluateFilter, filterArbitrary, issuanceArbitrary, type SegmentData } from '../support/segments.js';
 
 const alpha = { issuedFromGroup: { group: 'Alpha' } };
 
@@ -72,7 +72,7 @@ describe('segment filter validation', () => {
   });
 
   it('wants exactly one key per node', () => {
-    expect(errorsOf({})).toEqual([{ path: 'filter', message: 'must have one of and, or, not, issuedCount, issuedFromGroup' }]);
+    expect(errorsOf({})).toEqual([{ path: 'filter', message: 'must have one of and, or, not, issuedCount, issuedFromGroup, redeemedCount' }]);
     expect(errorsOf({ not: alpha, issuedFromGroup: { group: 'Beta' } })).toEqual([
       { path: 'filter', message: 'must have only one of not, issuedFromGroup' },
     ]);
@@ -194,12 +194,7 @@ describe('segment compilation', () => {
     const instants = ['2025-01-01T00:00:00Z', '2025-01-02T00:00:00Z', '2025-01-03T00:00:00Z', '2025-01-03T01:00:00+01:00'];
     const data = fc.integer({ min: 0, max: 8 }).chain((size) => {
       const customers = Array.from({ length: size }, (_, i) => `c${i}`);
-      const issuance = fc.record({
-        customerId: fc.constantFrom(...(customers.length > 0 ? customers : ['c0'])),
-        groupId: fc.constantFrom('1', '2', '3'),
-        kind: fc.constantFrom('initial' as const, 'repeat' as const),
-        issuedAt: fc.constantFrom(...instants),
-      });
+      const issuance = issuanceArbitrary(customers.length > 0 ? customers : ['c0'], ['1', '2', '3'], instants);
       return fc.array(issuance, { maxLength: customers.length > 0 ? 20 : 0 }).map((issuances): SegmentData => ({ customers, groups, issuances }));
     });
     fc.assert(
@@ -215,16 +210,20 @@ describe('segment compilation', () => {
 
 /** The compiled form, evaluated directly: checks the algebra independently of SQL. */
 function evaluateSegment(segment: Segment, data: SegmentData): string[] {
-  const inScope = (scope: IssuanceScope) =>
-    data.issuances.filter((i) =>
-      (scope.groupId === undefined || i.groupId === scope.groupId) && (scope.kind === undefined || i.kind === scope.kind)
-      && (scope.since === undefined || Date.parse(i.issuedAt) >= Date.parse(scope.since))
-      && (scope.until === undefined || Date.parse(i.issuedAt) < Date.parse(scope.until)));
+  const inScope = (type: 'issued' | 'redeemed', scope: IssuanceScope) =>
+    data.issuances.filter((i) => {
+      if (type === 'redeemed' && i.redeemedAt === undefined) return false;
+      const at = Date.parse(type === 'redeemed' ? i.redeemedAt! : i.issuedAt);
+      return (scope.groupId === undefined || i.groupId === scope.groupId) && (scope.kind === undefined || i.kind === scope.kind)
+        && (scope.since === undefined || at >= Date.parse(scope.since)) && (scope.until === undefined || at < Date.parse(scope.until))
+        && (scope.redeemed === undefined || scope.redeemed === (i.redeemedAt !== undefined));
+    });
   const members = (set: CustomerSet): Set<string> => {
     switch (set.type) {
-      case 'issued': {
+      case 'issued':
+      case 'redeemed': {
         const counts = new Map<string, number>();
-        for (const i of inScope(set.scope)) counts.set(i.customerId, (counts.get(i.customerId) ?? 0) + 1);
+        for (const i of inScope(set.type, set.scope)) counts.set(i.customerId, (counts.get(i.customerId) ?? 0) + 1);
         const { count } = set;
         return new Set([...counts].filter(([, n]) => !count || (count.op === 'eq' ? n === count.value : n >= count.value)).map(([id]) => id));
       }

@@ -25,10 +25,12 @@ const SegmentPageSchema = z
   })
   .openapi('SegmentPage');
 
-const description = `Customers picked by their promo code history. \`filter\` is a tree of \`and\` / \`or\` / \`not\` over two leaves:
+const description = `Customers picked by their promo code history. \`filter\` is a tree of \`and\` / \`or\` / \`not\` over three leaves:
 \`issuedCount\` — customers whose number of issued codes (of one group, of one kind, issued in [since, until), if given)
 compares with \`value\` by \`op\`; \`lt\`, \`lte\` and \`eq 0\` include customers with none, since every known customer is
-considered — and \`issuedFromGroup\` — customers who were issued a code from the group. Groups are named as in the
+considered — \`issuedFromGroup\` — customers who were issued a code from the group (with \`redeemed\`: a code that is, or
+is not, redeemed) — and \`redeemedCount\` — customers whose number of redeemed codes (of one group, redeemed in
+[since, until), if given) compares so; a redemption taken back does not count. Groups are named as in the
 groups API (case-insensitively, among groups not deleted). At most ${MAX_FILTER_DEPTH} levels deep and
 ${MAX_FILTER_NODES} conditions in all.
 

@@ -9,7 +9,14 @@ export function describeSegment(filter: SegmentFilter): string {
   if ('and' in filter) return filter.and.map(nested).join(' and ');
   if ('or' in filter) return filter.or.map(nested).join(' or ');
   if ('not' in filter) return `not (${describeSegment(filter.not)})`;
-  if ('issuedFromGroup' in filter) return `issued a code${windowText(filter.issuedFromGroup)}`;
+  if ('issuedFromGroup' in filter) {
+    const { redeemed } = filter.issuedFromGroup;
+    return `issued a code${windowText(filter.issuedFromGroup)}${redeemed === undefined ? '' : redeemed ? ' that is redeemed' : ' that is not redeemed'}`;
+  }
+  if ('redeemedCount' in filter) {
+    const { op, value } = filter.redeemedCount;
+    return `number of codes redeemed${windowText(filter.redeemedCount)} ${OPS[op]} ${value}`;
+  }
   const { op, value } = filter.issuedCount;
   return `number of codes issued${windowText(filter.issuedCount)} ${OPS[op]} ${value}`;
 }
