@@ -6,6 +6,7 @@ const MENU = [
   { section: 'groups', href: '/groups', label: 'Promo codes' },
   { section: 'mailings', href: '/mailings', label: 'Mailings' },
   { section: 'customers', href: '/customers', label: 'Customers' },
+  { section: 'codes', href: '/codes', label: 'Find a code' },
   { section: 'segments', href: '/segments', label: 'Segments' },
   { section: 'sessions', href: '/sessions', label: 'Sessions' },
 ] as const;

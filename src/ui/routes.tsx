@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppDeps } from '../api/router.js';
 import { assetRoutes } from './assets.js';
+import { codePages } from './pages/codes.js';
 import { customerPages } from './pages/customers.js';
 import { groupPages } from './pages/groups.js';
 import { mailingPages } from './pages/mailings.js';
@@ -17,6 +18,7 @@ export function uiRoutes(deps: AppDeps) {
   ui.route('/groups', groupPages(deps));
   ui.route('/mailings', mailingPages(deps));
   ui.route('/customers', customerPages(deps));
+  ui.route('/codes', codePages(deps));
   ui.route('/segments', segmentPages(deps));
   ui.route('/sessions', sessionPages(deps));
   ui.get('/', (c) => c.redirect('/groups', 302));
