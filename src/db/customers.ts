@@ -84,6 +84,8 @@ export interface IssuedCode {
   kind: 'initial' | 'repeat';
   mailingId?: string;
   issuedAt: string;
+  /** when the code was redeemed (it is redeemed now) */
+  redeemedAt?: string;
 }
 
 const HISTORY_CURSOR = z.tuple([z.string().regex(/^-?\d+$/), z.string().regex(/^\d+$/)]);
@@ -97,9 +99,9 @@ export async function customerPromocodes(sql: Sql, customerId: string, options: 
   const after = decodeCursor(options.cursor, HISTORY_CURSOR);
   const [customer] = await sql`select 1 from customer where id = ${customerId}`;
   if (!customer) throw new NotFoundError(`There is no customer with id ${customerId}.`);
-  const rows = await sql<{ id: string; at: string; code: string; groupId: string; groupName: string; kind: 'initial' | 'repeat'; mailingId: string | null; issuedAt: Date }[]>`
+  const rows = await sql<{ id: string; at: string; code: string; groupId: string; groupName: string; kind: 'initial' | 'repeat'; mailingId: string | null; issuedAt: Date; redeemedAt: Date | null }[]>`
     select i.id, (extract(epoch from i.issued_at) * 1000000)::bigint::text as at,
-           c.code, i.group_id, g.name as group_name, i.kind, m.public_id as mailing_id, i.issued_at
+           c.code, i.group_id, g.name as group_name, i.kind, m.public_id as mailing_id, i.issued_at, c.redeemed_at
       from code_issuance i
       join promo_code c on c.id = i.code_id
       join promo_group g on g.id = i.group_id
@@ -111,10 +113,11 @@ export async function customerPromocodes(sql: Sql, customerId: string, options: 
   return toPage(
     rows,
     limit,
-    ({ id: _id, at: _at, mailingId, issuedAt, ...row }) => ({
+    ({ id: _id, at: _at, mailingId, issuedAt, redeemedAt, ...row }) => ({
       ...row,
       ...(mailingId !== null && { mailingId }),
       issuedAt: issuedAt.toISOString(),
+      ...(redeemedAt !== null && { redeemedAt: redeemedAt.toISOString() }),
     }),
     (row) => [row.at, row.id],
   );

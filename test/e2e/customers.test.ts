@@ -33,6 +33,7 @@ describe('customer pages', () => {
     await eventually(async () => (await stack.api('GET', `/api/mailings/${mailingId}`)).body.status === 'completed');
     const { code: repeated } = (await stack.api('POST', `/api/groups/${welcome}/reissue`, { json: { customerId: 'ann' } })).body;
     const { code: direct } = (await stack.api('POST', `/api/groups/${loyalty}/issue`, { json: { customerId: 'ann' } })).body;
+    expect((await stack.api('POST', `/api/codes/${direct}/redeem`)).status).toBe(200);
 
     const page = await signedInPage();
     const dialogs: string[] = [];
@@ -65,7 +66,10 @@ describe('customer pages', () => {
     ]);
     expect(await history.nth(0).getByRole('link', { name: 'Loyalty' }).getAttribute('href')).toBe(`/groups/${loyalty}`);
     expect(await history.nth(2).getByRole('link', { name: mailingId }).getAttribute('href')).toBe(`/mailings/${mailingId}`);
-    expect(await history.nth(0).locator('time').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(await history.nth(0).locator('time').nth(0).getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // the redeemed code shows when; the others are not redeemed
+    expect(await history.nth(0).locator('td').nth(5).locator('time').count()).toBe(1);
+    expect((await rowTexts(history)).slice(1).map((cells) => cells[5])).toEqual(['—', '—']);
     expect(dialogs).toEqual([]);
     await screenshot(page, 'customer');
     expect(await widthAtPhoneSize(page)).toBeLessThanOrEqual(390);

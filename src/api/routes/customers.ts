@@ -24,6 +24,7 @@ const IssuedCodeSchema = z
     kind: z.enum(['initial', 'repeat']),
     mailingId: z.string().optional(),
     issuedAt: z.string().openapi({ format: 'date-time' }),
+    redeemedAt: z.string().optional().openapi({ format: 'date-time', description: 'when the code was redeemed, if it is now' }),
   })
   .openapi('IssuedCode');
 

@@ -108,7 +108,7 @@ async function promoCodesTab(deps: AppDeps, id: string, cursor: string | undefin
 function IssuedCodeTable({ codes }: { codes: IssuedCode[] }) {
   if (codes.length === 0) return <p>No promo codes issued yet.</p>;
   return (
-    <DataTable columns={['Code', 'Group', 'Issuance', 'Mailing', 'Issued']}>
+    <DataTable columns={['Code', 'Group', 'Issuance', 'Mailing', 'Issued', 'Redeemed']}>
       {codes.map((code) => (
         <tr>
           <td>
@@ -122,6 +122,7 @@ function IssuedCodeTable({ codes }: { codes: IssuedCode[] }) {
           <td>
             <Time iso={code.issuedAt} />
           </td>
+          <td>{code.redeemedAt === undefined ? '—' : <Time iso={code.redeemedAt} />}</td>
         </tr>
       ))}
     </DataTable>
