@@ -61,7 +61,7 @@ describe('creating a group', () => {
     expect(await counter(page, 'total')).toBe('150');
 
     await page.goto(`${baseUrl}/groups?q=Pasted`);
-    expect(await rowCells(page, 'Pasted')).toEqual(['Pasted', '150', '150', '0', '0', 'Edit Delete']);
+    expect(await rowCells(page, 'Pasted')).toEqual(['Pasted', '150', '150', '0', '0', '0', '0', 'Edit Delete']);
     await page.context().close();
   });
 
@@ -122,7 +122,7 @@ describe('creating a group', () => {
     const stored = (await stack.api('GET', `/api/groups/${group!.id}`)).body;
     expect(stored).toMatchObject({ total: 2500, active: 2500, format: "GEN-{string('A-Z', 1)}{string('0-9', 5)}-Z" });
     await page.goto(`${baseUrl}/groups?q=Generated`);
-    expect(await rowCells(page, 'Generated')).toEqual(['Generated', '2,500', '2,500', '0', '0', 'Edit Delete']);
+    expect(await rowCells(page, 'Generated')).toEqual(['Generated', '2,500', '2,500', '0', '0', '0', '0', 'Edit Delete']);
     await page.context().close();
   });
 
@@ -199,7 +199,7 @@ describe('creating a group', () => {
     expect(await readFile((await download.path())!, 'utf8')).toBe('line,value,reason\r\n4,IMP-1,duplicate of line 2\r\n5,bad code,contains whitespace\r\n');
 
     await page.goto(`${baseUrl}/groups?q=Imported`);
-    expect(await rowCells(page, 'Imported')).toEqual(['Imported', '3', '3', '0', '0', 'Edit Delete']);
+    expect(await rowCells(page, 'Imported')).toEqual(['Imported', '3', '3', '0', '0', '0', '0', 'Edit Delete']);
     await page.context().close();
   });
   it('without JavaScript imports the file sent with the form', async () => {
@@ -232,7 +232,7 @@ describe('the list of groups', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     await page.waitForURL(/q=100%25_/);
     expect(await page.locator('table.groups tbody tr').count()).toBe(1);
-    expect(await rowCells(page, 'Save 100%_now')).toEqual(['Save 100%_now', '0', '0', '0', '0', 'Edit Delete']);
+    expect(await rowCells(page, 'Save 100%_now')).toEqual(['Save 100%_now', '0', '0', '0', '0', '0', '0', 'Edit Delete']);
 
     await page.goto(`${baseUrl}/groups?q=sort-`);
     await page.getByRole('link', { name: 'Name', exact: true }).click();
@@ -270,7 +270,7 @@ describe('the list of groups', () => {
     });
     const list = await (await page.goto(`${baseUrl}/groups?q=${encodeURIComponent('<script>')}`))!.text();
     expect(list).not.toContain(name);
-    expect(await rowCells(page, name)).toEqual([name, '1', '1', '0', '0', 'Edit Delete']);
+    expect(await rowCells(page, name)).toEqual([name, '1', '1', '0', '0', '0', '0', 'Edit Delete']);
     const groupPage = await (await page.goto(`${baseUrl}/groups/${group.id}`))!.text();
     expect(groupPage).not.toContain(name);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(name);

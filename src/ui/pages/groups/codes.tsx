@@ -1,16 +1,16 @@
-import { CODE_STATUSES, type CodeListItem, type CodeStatus } from '../../../db/codes.js';
+import type { CodeListItem, CodeStatus } from '../../../db/codes.js';
 import type { Group } from '../../../db/groups.js';
 import type { Page } from '../../../domain/pagination.js';
 import { Pager } from '../../components/pager.js';
 import { Time } from '../../components/time.js';
 import { formatNumber } from '../../format.js';
+import { COUNTERS } from './counters.js';
 import { withQuery } from './href.js';
 import { DataTable } from '../../components/data-table.js';
 
-const FILTERS: { status: CodeStatus | undefined; label: string; count: (group: Group) => number }[] = [
-  { status: undefined, label: 'All', count: (group) => group.total },
-  ...CODE_STATUSES.map((status) => ({ status, label: status[0]!.toUpperCase() + status.slice(1), count: (group: Group) => group[status] })),
-];
+const FILTERS: { status: CodeStatus | undefined; label: string; count: (group: Group) => number }[] = COUNTERS.map(({ key, label }) =>
+  key === 'total' ? { status: undefined, label: 'All', count: (group) => group.total } : { status: key, label, count: (group) => group[key] },
+);
 
 /** A page of the group's codes, of one status or all, with the CSV export of the same selection. */
 export function CodesSection({ group, codes, status, cursor }: { group: Group; codes: Page<CodeListItem>; status: CodeStatus | undefined; cursor: string | undefined }) {

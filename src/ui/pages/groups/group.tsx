@@ -4,6 +4,7 @@ import { CODE_STATUSES, type UploadReport, listCodes } from '../../../db/codes.j
 import { getGroup, type Group } from '../../../db/groups.js';
 import { listJobs } from '../../../db/jobs.js';
 import { Field } from '../../components/field.js';
+import { COUNTERS } from './counters.js';
 import { TextArea } from '../../components/text-area.js';
 import { CsrfField } from '../../csrf.js';
 import type { FieldErrors, FormValues } from '../../form.js';
@@ -96,15 +97,9 @@ export function GroupPage({ data, query, state = {} }: { data: GroupPageData; qu
 
 /** The counters; job-progress.js refreshes them while a job runs. */
 function Counters({ group }: { group: Group }) {
-  const counters = [
-    ['total', 'Total'],
-    ['active', 'Active'],
-    ['blocked', 'Blocked'],
-    ['issued', 'Issued'],
-  ] as const;
   return (
     <dl class="stats" data-group-counters={group.id}>
-      {counters.map(([key, label]) => (
+      {COUNTERS.map(({ key, label }) => (
         <div>
           <dt>{label}</dt>
           <dd data-counter={key}>{formatNumber(group[key])}</dd>

@@ -4,6 +4,7 @@ import type { Page } from '../../../domain/pagination.js';
 import { Field } from '../../components/field.js';
 import { Pager } from '../../components/pager.js';
 import { formatNumber } from '../../format.js';
+import { COUNTERS } from './counters.js';
 import { CreateDialog } from './create.js';
 import { DeleteDialog } from './delete.js';
 import { withQuery } from './href.js';
@@ -69,7 +70,7 @@ function GroupTable({ groups, query, sortHref }: { groups: Group[]; query: ListQ
           ),
           sort: sorted,
         },
-        ...['Total', 'Active', 'Blocked', 'Issued'].map((label) => ({ label, numeric: true })),
+        ...COUNTERS.map(({ label }) => ({ label, numeric: true })),
         'Actions',
       ]}
     >
@@ -78,10 +79,9 @@ function GroupTable({ groups, query, sortHref }: { groups: Group[]; query: ListQ
           <td>
             <a href={`/groups/${group.id}`}>{group.name}</a>
           </td>
-          <td class="num">{formatNumber(group.total)}</td>
-          <td class="num">{formatNumber(group.active)}</td>
-          <td class="num">{formatNumber(group.blocked)}</td>
-          <td class="num">{formatNumber(group.issued)}</td>
+          {COUNTERS.map(({ key }) => (
+            <td class="num">{formatNumber(group[key])}</td>
+          ))}
           <td class="row-actions">
             <a href={`/groups/${group.id}`} aria-label={`Edit ${group.name}`}>
               Edit
