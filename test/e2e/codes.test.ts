@@ -31,11 +31,19 @@ describe('Find a code', () => {
 
     await page.getByRole('link', { name: 'Redeem' }).click();
     expect(await page.getByText(`Redeem the code ${code} of customer caller?`).count()).toBe(1);
+    // an order too long is refused beside its field, and nothing changes
+    await page.getByLabel('Order (optional)').fill('x'.repeat(201));
+    await page.getByRole('button', { name: 'Redeem' }).click();
+    expect(await page.getByText('must be at most 200 characters').count()).toBe(1);
+    expect((await stack.api('GET', `/api/codes/${code}`)).body.status).toBe('issued');
     await page.getByLabel('Order (optional)').fill('order-42');
     await page.getByRole('button', { name: 'Redeem' }).click();
     expect(await page.getByRole('status').textContent()).toContain('The code is redeemed.');
     expect(await details(page)).toMatchObject({ Status: 'redeemed', Order: 'order-42' });
     expect((await stack.api('GET', `/api/codes/${code}`)).body).toMatchObject({ status: 'redeemed', orderId: 'order-42' });
+    await page.goto(`${baseUrl}/groups/${group.id}`);
+    expect(await page.locator('[data-counter="redeemed"]').textContent()).toBe('1');
+    expect(await page.locator('[data-counter="issued"]').textContent()).toBe('0');
 
     // a second agent redeeming it meanwhile is told so, beside the question
     await page.goto(`${baseUrl}/codes/redeem?code=${encodeURIComponent(code)}`);

@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { Field } from '../components/field.js';
 import { Time } from '../components/time.js';
 import { CsrfField } from '../csrf.js';
-import { readForm } from '../form.js';
+import { type FormValues, readForm } from '../form.js';
 import { pageRouter } from '../router.js';
 import { withQuery } from './groups/href.js';
 
@@ -18,7 +18,7 @@ const ACTIONS = {
 } as const;
 type Action = keyof typeof ACTIONS;
 
-const ActionForm = z.object({ code: z.string().min(1, 'is required'), orderId: z.string().trim().max(200).optional() });
+const ActionForm = z.object({ code: z.string(), orderId: z.string().trim().max(200, 'must be at most 200 characters').optional() });
 
 /**
  * /codes: *Find a code* for support agents. A code's status, group, holder and redemption;
@@ -50,10 +50,11 @@ export function codePages(deps: AppDeps) {
 
     app.post(`/${action}`, async (c) => {
       const form = await readForm(c, ActionForm);
-      const info = await lookupCode(sql, form.ok ? form.data.code : '');
+      // the code is the page's own hidden field; a bad order is refused beside its field
+      const info = await lookupCode(sql, form.values.code ?? '');
       if (!form.ok) {
         c.status(400);
-        return c.render(<Confirmation action={action} info={info} error={Object.values(form.errors)[0]} />, { title: `${ACTIONS[action].button}: ${info.code}`, ...page });
+        return c.render(<Confirmation action={action} info={info} orderError={form.errors.orderId} values={form.values} />, { title: `${ACTIONS[action].button}: ${info.code}`, ...page });
       }
       try {
         if (action === 'redeem') await redeemCode(sql, info.code, { orderId: form.data.orderId || undefined });
@@ -124,7 +125,7 @@ function CodeDetails({ info }: { info: CodeInfo }) {
 }
 
 /** The question before a redemption or its rollback, and the refusal when there was one. */
-function Confirmation({ action, info, error }: { action: Action; info: CodeInfo; error?: string | undefined }) {
+function Confirmation({ action, info, error, orderError, values }: { action: Action; info: CodeInfo; error?: string | undefined; orderError?: string | undefined; values?: FormValues }) {
   const { question, button } = ACTIONS[action];
   return (
     <>
@@ -141,7 +142,7 @@ function Confirmation({ action, info, error }: { action: Action; info: CodeInfo;
       <form method="post" action={`/codes/${action}`} class="actions">
         <CsrfField />
         <input type="hidden" name="code" value={info.code} />
-        {action === 'redeem' && <Field name="orderId" label="Order (optional)" autocomplete="off" />}
+        {action === 'redeem' && <Field name="orderId" label="Order (optional)" value={values?.orderId} error={orderError} autocomplete="off" />}
         <button type="submit" class="danger">
           {button}
         </button>
