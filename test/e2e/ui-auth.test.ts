@@ -101,7 +101,7 @@ describe('signed in', () => {
     expect(html).not.toContain(XSS_NAME);
 
     const row = page.getByRole('row').filter({ hasText: XSS_NAME });
-    expect(await row.getByRole('cell').allTextContents()).toEqual([XSS_NAME, '1,500', '1,500', '0', '0', 'Edit Delete']);
+    expect(await row.getByRole('cell').allTextContents()).toEqual([XSS_NAME, '1,500', '1,500', '0', '0', '0', '0', 'Edit Delete']);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Promo codes');
     expect(await page.getByRole('link', { name: 'Promo codes' }).getAttribute('aria-current')).toBe('page');
     expect(await page.getByRole('link', { name: /Temporal UI/ }).getAttribute('target')).toBe('_blank');
