@@ -16,6 +16,7 @@ const children = (group) => group.querySelectorAll(':scope > .seg-items > li > .
 function valueOf(input) {
   if ('omit' in input.dataset && input.value === input.dataset.omit) return undefined;
   if (input.dataset.type === 'number') return input.value === '' ? null : Number(input.value);
+  if (input.dataset.type === 'boolean') return input.value === 'true';
   if (input.dataset.type === 'instant') {
     const instant = new Date(input.value); // datetime-local: the browser's time zone
     return Number.isNaN(instant.getTime()) ? input.value : instant.toISOString();

@@ -4,10 +4,10 @@ import { COUNT_OPS, type CountOp } from '../../domain/segment.js';
 /*
  * The segment builder's nodes, rendered by the server (the page's first condition, and the
  * <template>s that /assets/segments.js clones). The script reads the tree back from the markup:
- * a node is `.seg-node[data-node=group|issuedCount|issuedFromGroup]`, its own inputs carry
- * `data-field` (named as in the filter JSON) inside its own `div`s, `data-omit` is the value
- * that leaves a field out, `data-type` says how to convert the text (number, instant: a
- * datetime-local in the browser's time zone).
+ * a node is `.seg-node[data-node=group|issuedCount|issuedFromGroup|redeemedCount]`, its own
+ * inputs carry `data-field` (named as in the filter JSON) inside its own `div`s, `data-omit` is
+ * the value that leaves a field out, `data-type` says how to convert the text (number, boolean:
+ * "true" or "false", instant: a datetime-local in the browser's time zone).
  */
 
 const OP_LABELS: Record<CountOp, string> = {
@@ -78,6 +78,9 @@ export function GroupNode({ root, children }: { root?: boolean; children?: Child
         <button type="button" class="secondary" data-add="issuedFromGroup">
           + Issued promo codes from the group
         </button>
+        <button type="button" class="secondary" data-add="redeemedCount">
+          + Number of redeemed promo codes
+        </button>
         <button type="button" class="secondary" data-add="group">
           + Group of conditions
         </button>
@@ -94,25 +97,24 @@ export function IssuedCountNode({ groups }: { groups: string[] }) {
       title="Number of issued promo codes"
       fields={
         <>
-          <NodeField label="Operator">
-            <select data-field="op">
-              {COUNT_OPS.map((op) => (
-                <option value={op} selected={op === 'gte'}>
-                  {OP_LABELS[op]}
-                </option>
-              ))}
-            </select>
-          </NodeField>
-          <NodeField label="Value">
-            <input type="number" min="0" step="1" value="1" data-field="value" data-type="number" />
-          </NodeField>
-          <NodeField label="Group">
-            <select data-field="group" data-omit="">
-              <option value="">Any group</option>
-              <GroupOptions groups={groups} />
-            </select>
-          </NodeField>
+          <CountFields groups={groups} />
           <WindowFields />
+        </>
+      }
+    />
+  );
+}
+
+/** `redeemedCount`: how many codes a customer redeemed (of a group, redeemed in a window). */
+export function RedeemedCountNode({ groups }: { groups: string[] }) {
+  return (
+    <Node
+      type="redeemedCount"
+      title="Number of redeemed promo codes"
+      fields={
+        <>
+          <CountFields groups={groups} />
+          <TimeFields since="Redeemed since" until="Redeemed before" />
         </>
       }
     />
@@ -131,6 +133,13 @@ export function IssuedFromGroupNode({ groups }: { groups: string[] }) {
             <select data-field="group">{groups.length === 0 ? <option value="">No groups yet</option> : <GroupOptions groups={groups} />}</select>
           </NodeField>
           <WindowFields />
+          <NodeField label="Redeemed">
+            <select data-field="redeemed" data-type="boolean" data-omit="">
+              <option value="">Either</option>
+              <option value="true">Has redeemed it</option>
+              <option value="false">Has not redeemed it</option>
+            </select>
+          </NodeField>
         </>
       }
     />
@@ -145,6 +154,32 @@ const GroupOptions = ({ groups }: { groups: string[] }) => (
   </>
 );
 
+/** The comparison of a count node: operator, value, and the group counted (any by default). */
+function CountFields({ groups }: { groups: string[] }) {
+  return (
+    <>
+      <NodeField label="Operator">
+        <select data-field="op">
+          {COUNT_OPS.map((op) => (
+            <option value={op} selected={op === 'gte'}>
+              {OP_LABELS[op]}
+            </option>
+          ))}
+        </select>
+      </NodeField>
+      <NodeField label="Value">
+        <input type="number" min="0" step="1" value="1" data-field="value" data-type="number" />
+      </NodeField>
+      <NodeField label="Group">
+        <select data-field="group" data-omit="">
+          <option value="">Any group</option>
+          <GroupOptions groups={groups} />
+        </select>
+      </NodeField>
+    </>
+  );
+}
+
 function WindowFields() {
   return (
     <>
@@ -155,10 +190,19 @@ function WindowFields() {
           <option value="repeat">Repeat</option>
         </select>
       </NodeField>
-      <NodeField label="Issued since">
+      <TimeFields since="Issued since" until="Issued before" />
+    </>
+  );
+}
+
+/** `since` (inclusive) and `until` (exclusive), each left out when empty. */
+function TimeFields({ since, until }: { since: string; until: string }) {
+  return (
+    <>
+      <NodeField label={since}>
         <input type="datetime-local" data-field="since" data-type="instant" data-omit="" />
       </NodeField>
-      <NodeField label="Issued before">
+      <NodeField label={until}>
         <input type="datetime-local" data-field="until" data-type="instant" data-omit="" />
       </NodeField>
     </>

@@ -2,7 +2,7 @@ import type { AppDeps } from '../../api/router.js';
 import { listGroups } from '../../db/groups.js';
 import { MAX_PAGE_SIZE } from '../../domain/pagination.js';
 import { MailingFields } from '../components/mailing-fields.js';
-import { GroupNode, IssuedCountNode, IssuedFromGroupNode } from '../components/segment-nodes.js';
+import { GroupNode, IssuedCountNode, IssuedFromGroupNode, RedeemedCountNode } from '../components/segment-nodes.js';
 import { pageRouter } from '../router.js';
 import { Scripts } from '../components/scripts.js';
 
@@ -62,6 +62,9 @@ export function segmentPages(deps: AppDeps) {
         </template>
         <template id="segment-node-issuedFromGroup">
           <IssuedFromGroupNode groups={groups} />
+        </template>
+        <template id="segment-node-redeemedCount">
+          <RedeemedCountNode groups={groups} />
         </template>
         <Scripts names={['segments', 'mailing-fields', 'template-check', 'segment-mailing']} />
       </>,
