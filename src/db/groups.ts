@@ -1,10 +1,10 @@
 import type postgres from 'postgres';
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { groupNameKey } from '../domain/group-name.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
 import type { Sql, TransactionSql } from './client.js';
-import { isUniqueViolation } from './errors.js';
+import { isCheckViolation, isUniqueViolation } from './errors.js';
 import { isId } from './ids.js';
 
 export interface Group {
@@ -18,25 +18,47 @@ export interface Group {
   issued: number;
   redeemed: number;
   expired: number;
+  /** after it, no code of the group is issued or redeemed */
+  expiresAt: string | null;
+  /** an issued code expires this many days after its issue */
+  validForDays: number | null;
+  lowStockThreshold: number | null;
+  autoRefill: AutoRefill | null;
+  /** active < lowStockThreshold */
+  lowStock: boolean;
   createdAt: string;
   updatedAt: string;
 }
 
+/** When active drops below `below`, a generation tops the group up to `upTo`. */
+export interface AutoRefill {
+  below: number;
+  upTo: number;
+}
+
 type Counter = 'total' | 'active' | 'blocked' | 'issued' | 'redeemed' | 'expired';
 
-interface GroupRow extends Omit<Group, Counter | 'createdAt' | 'updatedAt'> {
+interface GroupRow extends Omit<Group, Counter | 'expiresAt' | 'lowStockThreshold' | 'autoRefill' | 'lowStock' | 'createdAt' | 'updatedAt'> {
   total: string;
   active: string;
   blocked: string;
   issued: string;
   redeemed: string;
   expired: string;
+  expiresAt: Date | null;
+  lowStockThreshold: string | null;
+  autoRefillBelow: string | null;
+  autoRefillUpTo: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-const toGroup = ({ nameKey: _nameKey, ...row }: GroupRow & { nameKey?: string }): Group => ({
+const toGroup = ({ nameKey: _nameKey, autoRefillBelow, autoRefillUpTo, ...row }: GroupRow & { nameKey?: string }): Group => ({
   ...row,
+  expiresAt: row.expiresAt?.toISOString() ?? null,
+  lowStockThreshold: row.lowStockThreshold === null ? null : Number(row.lowStockThreshold),
+  autoRefill: autoRefillBelow === null ? null : { below: Number(autoRefillBelow), upTo: Number(autoRefillUpTo) },
+  lowStock: row.lowStockThreshold !== null && Number(row.active) < Number(row.lowStockThreshold),
   total: Number(row.total),
   active: Number(row.active),
   blocked: Number(row.blocked),
@@ -49,39 +71,65 @@ const toGroup = ({ nameKey: _nameKey, ...row }: GroupRow & { nameKey?: string })
 
 const NAME_KEY = 'promo_group_name_key';
 
+/** The columns of a group's settings, as toGroup reads them. */
+const SETTINGS = (sql: Sql | TransactionSql) =>
+  sql`g.expires_at, g.valid_for_days, g.low_stock_threshold, g.auto_refill_below, g.auto_refill_up_to`;
+
 /**
  * The groups `groups` yields (a statement returning promo_group rows), each with its counters:
- * the sum of its slots (migration 014), aggregated in one pass for all of them, in `order`.
+ * the sum of its slots (migration 014), aggregated in one pass for all of them, in `order`;
+ * with `lowStock`, only the first `lowStock.limit` of them whose active codes are below their threshold.
  */
-function withCounts(sql: Sql | TransactionSql, groups: postgres.Fragment, order: postgres.Fragment = sql`g.id`) {
+function withCounts(
+  sql: Sql | TransactionSql,
+  groups: postgres.Fragment,
+  order: postgres.Fragment = sql`g.id`,
+  lowStock?: { limit: number },
+) {
   return sql<(GroupRow & { nameKey: string })[]>`
     with g as (${groups})
-    select g.id, g.name, g.description, g.format, g.name_key, g.created_at, g.updated_at,
+    select g.id, g.name, g.description, g.format, g.name_key, ${SETTINGS(sql)}, g.created_at, g.updated_at,
            coalesce(c.total, 0) as total, coalesce(c.active, 0) as active, coalesce(c.blocked, 0) as blocked, coalesce(c.issued, 0) as issued,
            coalesce(c.redeemed, 0) as redeemed, coalesce(c.expired, 0) as expired
       from g left join (
         select group_id, sum(total)::bigint as total, sum(active)::bigint as active, sum(blocked)::bigint as blocked, sum(issued)::bigint as issued,
                sum(redeemed)::bigint as redeemed, sum(expired)::bigint as expired
           from promo_group_counter where group_id in (select id from g) group by group_id) c on c.group_id = g.id
-     order by ${order}`;
+     ${lowStock ? sql`where coalesce(c.active, 0) < g.low_stock_threshold` : sql``}
+     order by ${order}
+     ${lowStock ? sql`limit ${lowStock.limit}` : sql``}`;
 }
 
-export interface NewGroup {
+/** What a group's create or PATCH may set besides its name, description and format (undefined: unchanged). */
+export interface GroupSettings {
+  expiresAt?: string | null | undefined;
+  validForDays?: number | null | undefined;
+  lowStockThreshold?: number | null | undefined;
+  autoRefill?: AutoRefill | null | undefined;
+}
+
+export interface NewGroup extends GroupSettings {
   name: string;
   description?: string | undefined;
   format?: string | null | undefined;
 }
 
 export async function createGroup(sql: Sql, group: NewGroup): Promise<Group> {
+  const { name, description, format, ...settings } = group;
+  const columns = { name, nameKey: groupNameKey(name), description: description ?? '', format: format ?? null, ...settingColumns(settings) };
   try {
-    const [row] = await sql<GroupRow[]>`
-      insert into promo_group (name, name_key, description, format)
-      values (${group.name}, ${groupNameKey(group.name)}, ${group.description ?? ''}, ${group.format ?? null})
-      returning id, name, description, format, 0 as total, 0 as active, 0 as blocked, 0 as issued, 0 as redeemed, 0 as expired, created_at, updated_at`;
+    const [row] = await withCounts(sql, sql`insert into promo_group ${sql(columns)} returning *`);
     return toGroup(row!);
   } catch (error) {
-    throw nameTaken(error, group.name);
+    throw refused(error, group);
   }
+}
+
+/** The columns of the settings given. */
+function settingColumns({ expiresAt, validForDays, lowStockThreshold, autoRefill }: GroupSettings): Record<string, unknown> {
+  const columns: Record<string, unknown> = { expiresAt, validForDays, lowStockThreshold };
+  if (autoRefill !== undefined) Object.assign(columns, { autoRefillBelow: autoRefill?.below ?? null, autoRefillUpTo: autoRefill?.upTo ?? null });
+  return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
 }
 
 export interface GroupListOptions {
@@ -91,6 +139,8 @@ export interface GroupListOptions {
   order?: 'created' | 'name' | '-name' | undefined;
   /** only groups whose name contains this text, ignoring case */
   nameContains?: string | undefined;
+  /** only groups whose active codes are below their lowStockThreshold */
+  lowStock?: boolean | undefined;
 }
 
 const ID_CURSOR = z.string().regex(/^\d+$/);
@@ -100,12 +150,16 @@ export async function listGroups(sql: Sql, options: GroupListOptions = {}): Prom
   const limit = options.limit ?? DEFAULT_PAGE_SIZE;
   const order = options.order ?? 'created';
   const matching = options.nameContains ? sql`and g.name ilike ${`%${escapeLike(options.nameContains)}%`}` : sql``;
+  // low stock is known once counted: then the groups with a threshold are counted, and the page taken after
+  const lowStock = options.lowStock ? { limit: limit + 1 } : undefined;
+  const live = sql`g.deleted_at is null ${matching} ${lowStock ? sql`and g.low_stock_threshold is not null` : sql``}`;
+  const pageLimit = lowStock ? sql`` : sql`limit ${limit + 1}`;
   if (order === 'created') {
     const afterId = decodeCursor(options.cursor, ID_CURSOR);
     const rows = await withCounts(sql, sql`
       select * from promo_group g
-       where g.deleted_at is null ${matching} ${afterId ? sql`and g.id > ${afterId}` : sql``}
-       order by g.id limit ${limit + 1}`);
+       where ${live} ${afterId ? sql`and g.id > ${afterId}` : sql``}
+       order by g.id ${pageLimit}`, sql`g.id`, lowStock);
     return toPage(rows, limit, toGroup, (row) => row.id);
   }
   // the key of the unique name index: it tells live groups apart, so it alone is the keyset position
@@ -114,8 +168,8 @@ export async function listGroups(sql: Sql, options: GroupListOptions = {}): Prom
   const direction = order === 'name' ? sql`asc` : sql`desc`;
   const rows = await withCounts(sql, sql`
     select * from promo_group g
-     where g.deleted_at is null ${matching} ${beyond}
-     order by g.name_key ${direction} limit ${limit + 1}`, sql`g.name_key ${direction}`);
+     where ${live} ${beyond}
+     order by g.name_key ${direction} ${pageLimit}`, sql`g.name_key ${direction}`, lowStock);
   return toPage(rows, limit, toGroup, (row) => row.nameKey);
 }
 
@@ -128,15 +182,19 @@ export async function getGroup(sql: Sql, id: string): Promise<Group> {
   return toGroup(rows[0]);
 }
 
-export interface GroupChanges {
+export interface GroupChanges extends GroupSettings {
   name?: string | undefined;
   description?: string | undefined;
   format?: string | null | undefined;
 }
 
 export async function updateGroup(sql: Sql, id: string, changes: GroupChanges): Promise<Group> {
-  const columns: Record<string, unknown> = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-  if (changes.name !== undefined) columns.nameKey = groupNameKey(changes.name);
+  const { name, description, format, ...settings } = changes;
+  const columns: Record<string, unknown> = {
+    ...Object.fromEntries(Object.entries({ name, description, format }).filter(([, value]) => value !== undefined)),
+    ...settingColumns(settings),
+  };
+  if (name !== undefined) columns.nameKey = groupNameKey(name);
   if (Object.keys(columns).length === 0) return getGroup(sql, id);
   try {
     const rows = isId(id)
@@ -145,7 +203,7 @@ export async function updateGroup(sql: Sql, id: string, changes: GroupChanges): 
     if (!rows[0]) throw groupNotFound(id);
     return toGroup(rows[0]);
   } catch (error) {
-    throw nameTaken(error, changes.name);
+    throw refused(error, changes);
   }
 }
 
@@ -209,6 +267,14 @@ export function groupNotFound(id: string): NotFoundError {
   return new NotFoundError(`There is no promo code group with id ${id}.`);
 }
 
-function nameTaken(error: unknown, name: string | undefined): unknown {
-  return isUniqueViolation(error, NAME_KEY) ? new ConflictError(`A group named "${name}" already exists.`) : error;
+/** A write the constraints refused, as the error the caller answers: a name taken, or a refill without a format. */
+function refused(error: unknown, changes: GroupChanges): unknown {
+  if (isUniqueViolation(error, NAME_KEY)) return new ConflictError(`A group named "${changes.name}" already exists.`);
+  if (isCheckViolation(error, 'promo_group_auto_refill_format')) {
+    const path = changes.autoRefill ? 'autoRefill' : 'format';
+    return new ValidationError('An auto-refill generates from the group\'s format: the group needs one.', [
+      { path, message: path === 'autoRefill' ? 'needs a format: the group has none' : 'cannot be removed while autoRefill is set' },
+    ]);
+  }
+  return error;
 }

@@ -66,15 +66,18 @@ async function openIssuance(tx: TransactionSql, groupId: string, customerId: str
   if (!isId(groupId)) throw groupNotFound(groupId);
   const keyLock = idempotencyKey === undefined ? tx`` : tx`, pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext(${`${groupId}:${idempotencyKey}`}))`;
   await tx`select ${groupLockCall(tx, groupId, 'shared')} ${keyLock}`;
-  const [row] = await tx<{ name: string; code: string | null; earlierCustomer: string | null; earlierKind: 'initial' | 'repeat' | null }[]>`
-    select g.name, e.code, e.customer_id as earlier_customer, e.kind as earlier_kind
+  const [row] = await tx<{ name: string; expired: boolean; code: string | null; earlierCustomer: string | null; earlierKind: 'initial' | 'repeat' | null }[]>`
+    select g.name, coalesce(g.expires_at <= now(), false) as expired, e.code, e.customer_id as earlier_customer, e.kind as earlier_kind
       from promo_group g
       left join lateral (
         select c.code, i.customer_id, i.kind from code_issuance i join promo_code c on c.id = i.code_id
          where i.group_id = g.id and i.idempotency_key = ${idempotencyKey ?? null}) e on true
      where g.id = ${groupId} and g.deleted_at is null`;
   if (!row) throw groupNotFound(groupId);
-  if (row.code === null) return { name: row.name };
+  if (row.code === null) {
+    if (row.expired) throw new ConflictError(`Group "${row.name}" has expired: its codes are no longer issued.`, 'group_expired');
+    return { name: row.name };
+  }
   if (row.earlierCustomer !== customerId) {
     throw new ConflictError(`The idempotency key ${idempotencyKey} was used for another customer.`);
   }

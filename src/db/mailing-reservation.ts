@@ -54,13 +54,17 @@ async function resolveGroups(tx: TransactionSql, mailing: MailingRecord): Promis
     ...check.groups.initial.map((name) => ({ name, kind: 'initial' as const })),
     ...check.groups.repeat.map((name) => ({ name, kind: 'repeat' as const })),
   ];
-  const rows = await tx<{ id: string; key: string }[]>`
-    select id, name_key as key from promo_group
+  const rows = await tx<{ id: string; key: string; name: string; expired: boolean }[]>`
+    select id, name_key as key, name, coalesce(expires_at <= now(), false) as expired from promo_group
      where deleted_at is null and name_key = any(${named.map((g) => groupKey(g.name))}::text[])`;
   const ids = new Map(rows.map((row) => [row.key, row.id]));
   const unknown = [...new Set(named.filter((g) => !ids.has(groupKey(g.name))).map((g) => g.name))];
   if (unknown.length > 0) {
     throw new Refused({ code: 'unknown_group', detail: `No group is named ${unknown.map((n) => `"${n}"`).join(', ')}.` });
+  }
+  const expired = rows.filter((row) => row.expired).map((row) => `"${row.name}"`);
+  if (expired.length > 0) {
+    throw new Refused({ code: 'group_expired', detail: `Group ${expired.join(', ')} has expired: its codes are no longer issued.` });
   }
   return named.map((g) => ({ ...g, id: ids.get(groupKey(g.name))! }));
 }

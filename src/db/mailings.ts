@@ -20,7 +20,7 @@ export interface MailingGroup {
 }
 
 export interface MailingRefusal {
-  code: 'unknown_group' | 'insufficient_codes' | 'invalid_template';
+  code: 'unknown_group' | 'group_expired' | 'insufficient_codes' | 'invalid_template';
   detail: string;
 }
 

@@ -12,6 +12,8 @@ export interface CodeInfo {
   issuedAt?: string;
   redeemedAt?: string;
   orderId?: string;
+  /** when it can no longer be issued or redeemed: the group's expiry, or its issue plus the group's validForDays */
+  expiresAt?: string;
 }
 
 interface CodeRow {
@@ -25,6 +27,7 @@ interface CodeRow {
   redeemedAt: Date | null;
   orderId: string | null;
   redemptionKey: string | null;
+  expiresAt: Date | null;
 }
 
 export interface Redemption {
@@ -53,7 +56,9 @@ export async function redeemCode(sql: Sql, code: string, redemption: Redemption)
       const order = row.orderId === null ? '' : ` for order ${row.orderId}`;
       throw new ConflictError(`Code ${code} was already redeemed at ${row.redeemedAt!.toISOString()}${order}.`, 'already_redeemed');
     }
-    if (row.status === 'expired') throw new ConflictError(`Code ${code} has expired.`, 'expired');
+    if (row.status === 'expired' || (row.expiresAt !== null && row.expiresAt <= new Date())) {
+      throw new ConflictError(`Code ${code} has expired${row.expiresAt ? ` (at ${row.expiresAt.toISOString()})` : ''}.`, 'expired');
+    }
     if (row.status !== 'issued') throw new ConflictError(`Code ${code} has not been issued to a customer (it is ${row.status}).`, 'not_issued');
     if (redemption.customerId !== undefined && redemption.customerId !== row.customerId) {
       throw new ConflictError(`Code ${code} was issued to another customer.`, 'wrong_customer');
@@ -79,7 +84,8 @@ export async function rollBackRedemption(sql: Sql, code: string): Promise<CodeIn
 
 async function findCode(sql: Sql | TransactionSql, code: string, lock: boolean): Promise<CodeRow> {
   const [row] = await sql<CodeRow[]>`
-    select c.id, c.code, c.group_id, g.name as group_name, c.status, c.customer_id, c.issued_at, c.redeemed_at, c.order_id, c.redemption_key
+    select c.id, c.code, c.group_id, g.name as group_name, c.status, c.customer_id, c.issued_at, c.redeemed_at, c.order_id, c.redemption_key,
+           least(g.expires_at, c.issued_at + make_interval(days => g.valid_for_days)) as expires_at
       from promo_code c join promo_group g on g.id = c.group_id
      where c.code = ${code}
      ${lock ? sql`for update of c` : sql``}`;
@@ -97,5 +103,6 @@ function toInfo(row: CodeRow): CodeInfo {
     ...(row.issuedAt !== null && { issuedAt: row.issuedAt.toISOString() }),
     ...(row.redeemedAt !== null && { redeemedAt: row.redeemedAt.toISOString() }),
     ...(row.orderId !== null && { orderId: row.orderId }),
+    ...(row.expiresAt !== null && { expiresAt: row.expiresAt.toISOString() }),
   };
 }

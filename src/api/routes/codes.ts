@@ -16,6 +16,7 @@ const CodeInfoSchema = z
     issuedAt: z.string().optional().openapi({ format: 'date-time' }),
     redeemedAt: z.string().optional().openapi({ format: 'date-time' }),
     orderId: z.string().optional().openapi({ description: 'the order it was redeemed in, when the shop said' }),
+    expiresAt: z.string().openapi({ format: 'date-time', description: 'when it can no longer be issued or redeemed: the group\'s expiresAt, or its issue plus the group\'s validForDays, whichever comes first' }).optional(),
   })
   .openapi('CodeInfo');
 

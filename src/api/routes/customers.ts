@@ -66,7 +66,7 @@ export function customerRoutes({ sql }: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'post', path: '/groups/{id}/issue', tags: ['Issuance'], security,
-      description: 'Issues a new code of the group to the customer (triggered campaigns). The same `idempotencyKey` returns the same code.',
+      description: 'Issues a new code of the group to the customer (triggered campaigns). The same `idempotencyKey` returns the same code. A group past its `expiresAt` is a 409 `group_expired`.',
       request: { params: IdParams, body: jsonBody(z.object({ customerId, idempotencyKey: IdempotencyKey.optional() }).strict()) },
       responses: { 200: jsonResponse('The code', z.object({ code: z.string(), kind: z.literal('initial') })), ...errorResponses } }),
     async (c) => {
@@ -77,7 +77,7 @@ export function customerRoutes({ sql }: AppDeps) {
 
   app.openapi(
     createRoute({ method: 'post', path: '/groups/{id}/reissue', tags: ['Issuance'], security,
-      description: 'Repeats the last code the customer got from the group (recorded as a repeat issuance); null when they never got one. With an `idempotencyKey`, a retry of the request (same key, same group, same customer) records nothing more and answers the same code; the key is unique per group together with the keys of `issue` (the same key used for another customer, or for an issue, is a 409).',
+      description: 'Repeats the last code the customer got from the group (recorded as a repeat issuance); null when they never got one. With an `idempotencyKey`, a retry of the request (same key, same group, same customer) records nothing more and answers the same code; the key is unique per group together with the keys of `issue` (the same key used for another customer, or for an issue, is a 409). A group past its `expiresAt` is a 409 `group_expired`.',
       request: { params: IdParams, body: jsonBody(z.object({ customerId, idempotencyKey: IdempotencyKey.optional() }).strict()) },
       responses: { 200: jsonResponse('The code', z.object({ code: z.string().nullable(), kind: z.literal('repeat') })), ...errorResponses } }),
     async (c) => {

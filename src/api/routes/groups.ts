@@ -6,11 +6,12 @@ import { ValidationError } from '../../domain/errors.js';
 import { requireValidFormat } from '../../domain/format-field.js';
 import { codesCsv } from '../codes-csv.js';
 import { type AppDeps, newRouter } from '../router.js';
-import { errorResponses, IdParams, jsonBody, jsonResponse, pageOf, PageQuery, security } from '../schemas/common.js';
+import { errorResponses, IdParams, jsonBody, jsonResponse, pageOf, security } from '../schemas/common.js';
 import {
   CodeSchema,
   CodeStatusQuery,
   CreateGroupBody,
+  GroupListQuery,
   GroupSchema,
   UpdateGroupBody,
   UploadCodesBody,
@@ -23,11 +24,11 @@ export function groupRoutes({ sql }: AppDeps) {
   const app = newRouter();
 
   app.openapi(
-    createRoute({ method: 'get', path: '/groups', tags, security, request: { query: PageQuery },
+    createRoute({ method: 'get', path: '/groups', tags, security, request: { query: GroupListQuery },
       responses: { 200: jsonResponse('Groups with their counters', pageOf(GroupSchema)), ...errorResponses } }),
     async (c) => {
-      const { limit, cursor } = c.req.valid('query');
-      return c.json(await listGroups(sql, { limit, cursor }), 200);
+      const { limit, cursor, lowStock } = c.req.valid('query');
+      return c.json(await listGroups(sql, { limit, cursor, lowStock }), 200);
     },
   );
 
