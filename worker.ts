@@ -9,7 +9,7 @@ const endpoints = {
   temporalAddress: requireEnv(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS'),
 };
 const services = await connect(config, endpoints);
-const worker = await runWorker(config, endpoints, services.sql);
+const worker = await runWorker(config, endpoints, services);
 onShutdown(async () => {
   await worker.stop();
   await services.close();

@@ -45,6 +45,10 @@ const configSchema = z.object({
   PROMO_WEBHOOK_ALLOW: optionalText.superRefine((value, ctx) => {
     for (const error of parseAllowList(value).errors) ctx.addIssue({ code: 'custom', message: `${error}: expected an address (10.1.2.3, ::1), a range (10.0.0.0/8, fd00::/8) or a host name, each optionally with a port (10.1.2.3:8080, [::1]:8080, hooks.internal:8080), comma-separated` });
   }),
+  /** where low-stock and exhausted-refill alerts are POSTed (by the webhook channel's rules; its host is allowed whatever its address) */
+  PROMO_ALERT_WEBHOOK_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** the Temporal Schedule the worker creates at start if missing; empty: none (another deployment's worker keeps it) */
+  PROMO_HOUSEKEEPING_SCHEDULE_ID: z.string().regex(/^[A-Za-z0-9._-]{0,200}$/, 'letters, digits, ".", "_" or "-"').default('promo-housekeeping'),
   PROMO_MAILING_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
   /** worker threads that render templates (mailings in the worker, template checks in the API) */
   PROMO_RENDER_THREADS: z.coerce.number().int().min(1).max(64).default(Math.min(os.availableParallelism(), 4)),

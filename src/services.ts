@@ -36,12 +36,12 @@ export async function connect(config: Config, endpoints: Endpoints): Promise<{ s
   };
 }
 
-export async function runWorker(config: Config, endpoints: Endpoints, sql: Sql, workflowBundlePath?: string) {
+export async function runWorker(config: Config, endpoints: Endpoints, deps: { sql: Sql; temporal: Client }, workflowBundlePath?: string) {
   const worker = await startWorker({
     address: endpoints.temporalAddress,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    sql,
+    ...deps,
     config,
     workflowBundlePath,
   });

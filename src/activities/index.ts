@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps.js';
+import { housekeepingActivities } from './housekeeping.js';
 import { importActivities } from './imports.js';
 import { jobActivities } from './jobs.js';
 import { mailingActivities } from './mailings.js';
@@ -8,6 +9,7 @@ export function createActivities(deps: ActivityDeps) {
     ...jobActivities(deps),
     ...importActivities(deps),
     ...mailingActivities(deps),
+    ...housekeepingActivities(deps),
   };
 }
 

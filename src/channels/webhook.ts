@@ -2,7 +2,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, fetch, type Response } from 'undici';
 import { type AddressPolicy, addressPolicy, bareHost, portOf, refusalMessage } from './address-policy.js';
-import { type Channel, type DeliveryResult, mapLimited, type OutgoingMessage } from './channel.js';
+import { type Channel, type DeliveryResult, mapLimited } from './channel.js';
 
 export interface WebhookOptions {
   /** how long one try waits for the answer */
@@ -58,15 +58,29 @@ type Try = { outcome: 'accepted' } | { outcome: 'refused' | 'not-sent' | 'uncert
  * retries). A try under way is never cut short by the signal, only by its own timeout.
  */
 export function webhookChannel(url: string, options: WebhookOptions = WEBHOOK_DEFAULTS): Channel {
-  // one connection pool per channel, so that its connections are reused from one batch to the next
-  let target: ReturnType<typeof connectionTo> | undefined;
+  const send = webhookPoster(url, options);
   return {
-    deliver: (messages, signal) => {
-      target ??= connectionTo(url, options.policy ?? addressPolicy());
-      const to = target;
-      return mapLimited(messages, options.concurrency, (message) => post(url, to, message, options, signal));
-    },
+    deliver: (messages, signal) => mapLimited(messages, options.concurrency, (message) => send(message, message.idempotencyKey, signal)),
   };
+}
+
+/**
+ * POSTs one JSON payload at a time to the URL by the rules of the webhook channel (its address
+ * policy, timeout, retries and outcomes), its idempotency key as a header.
+ */
+export function webhookPoster(url: string, options: WebhookOptions = WEBHOOK_DEFAULTS) {
+  // one connection pool per poster, so that its connections are reused from one batch to the next
+  let target: ReturnType<typeof connectionTo> | undefined;
+  return (payload: object, idempotencyKey: string, signal: AbortSignal): Promise<DeliveryResult> => {
+    target ??= connectionTo(url, options.policy ?? addressPolicy());
+    return post(url, target, { payload, idempotencyKey }, options, signal);
+  };
+}
+
+/** A JSON body and its idempotency key. */
+interface Posting {
+  payload: object;
+  idempotencyKey: string;
 }
 
 /**
@@ -106,13 +120,13 @@ function connectionTo(url: string, policy: AddressPolicy): { dispatcher?: Agent;
   return { dispatcher };
 }
 
-async function post(url: string, target: { dispatcher?: Agent; refused?: string }, message: OutgoingMessage, options: WebhookOptions, signal: AbortSignal): Promise<DeliveryResult> {
+async function post(url: string, target: { dispatcher?: Agent; refused?: string }, posting: Posting, options: WebhookOptions, signal: AbortSignal): Promise<DeliveryResult> {
   if (signal.aborted) return { status: 'skipped' };
   // nothing is sent to an address the policy refuses: a definite failure
   if (target.refused) return { status: 'failed', error: target.refused };
   let uncertain: string | undefined; // the problem of the latest try that may have been accepted
   for (let attempt = 1; ; attempt += 1) {
-    const result = await tryOnce(url, target.dispatcher, message, options.timeoutMs);
+    const result = await tryOnce(url, target.dispatcher, posting, options.timeoutMs);
     if (result.outcome === 'accepted') return { status: 'delivered' };
     if (result.outcome === 'uncertain') uncertain = result.problem;
     if (result.outcome === 'refused' || attempt === options.attempts) return settle(result, uncertain, attempt);
@@ -132,14 +146,14 @@ function settle(last: Exclude<Try, { outcome: 'accepted' }>, uncertain: string |
   return { status: 'unknown', error: `${problem}${tries}` };
 }
 
-async function tryOnce(url: string, dispatcher: Agent | undefined, message: OutgoingMessage, timeoutMs: number): Promise<Try> {
+async function tryOnce(url: string, dispatcher: Agent | undefined, posting: Posting, timeoutMs: number): Promise<Try> {
   let response: Response;
   try {
     response = await fetch(url, {
       method: 'POST',
       ...(dispatcher && { dispatcher }),
-      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyHeader(message.idempotencyKey) },
-      body: JSON.stringify(message),
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyHeader(posting.idempotencyKey) },
+      body: JSON.stringify(posting.payload),
       // a followed 301/302/303 would turn the POST into a GET whose 2xx says nothing about the message
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),

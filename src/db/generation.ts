@@ -3,7 +3,7 @@ import { randomCodes, sampleDistinctIndexes } from '../domain/random.js';
 import type { Sql, TransactionSql } from './client.js';
 import { insertNewCodes } from './codes.js';
 import { lockGroup } from './groups.js';
-import { addBatchToJob, type BatchOutcome, createJob, getJob, jobBatch, type JobRecord } from './jobs.js';
+import { addBatchToJob, type BatchOutcome, createJob, getJob, jobBatch, type JobReason, type JobRecord } from './jobs.js';
 
 export const MAX_GENERATION = 10_000_000;
 /** Up to this keyspace, a crowded format is sampled from its free codes instead of guessed. */
@@ -82,10 +82,10 @@ function likePrefix(format: ParsedFormat): string {
  */
 export async function createGenerationJob(
   sql: Sql,
-  job: { groupId: string; requested: number; format: ParsedFormat; maxLanes: number },
+  job: { groupId: string; requested: number; format: ParsedFormat; maxLanes: number; reason?: JobReason },
 ): Promise<{ job: JobRecord; lanes: number }> {
   return sql.begin(async (tx) => {
-    const record = await createJob(tx, { kind: 'generate', groupId: job.groupId, requested: job.requested, format: job.format.source });
+    const record = await createJob(tx, { kind: 'generate', groupId: job.groupId, requested: job.requested, format: job.format.source, reason: job.reason });
     const lanes = (await collisionsUnlikely(tx, job.format, job.requested)) ? job.maxLanes : 1;
     const shares = Array.from({ length: lanes }, (_, lane) => ({
       jobId: record.id,

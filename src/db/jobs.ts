@@ -5,6 +5,8 @@ import { isId } from './ids.js';
 
 export type JobKind = 'generate' | 'import';
 export type JobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+/** why a job runs: asked for, or started by housekeeping to top its group up */
+export type JobReason = 'request' | 'autoRefill';
 
 // a type, not an interface: it is passed as JSON, which needs an index signature
 export type JobProblem = {
@@ -18,6 +20,7 @@ export interface Job {
   kind: JobKind;
   groupId: string;
   status: JobStatus;
+  reason: JobReason;
   requested: number;
   processed: number;
   added: number;
@@ -37,6 +40,7 @@ interface JobRow {
   kind: JobKind;
   groupId: string;
   status: JobStatus;
+  reason: JobReason;
   format: string | null;
   requested: string;
   processed: string;
@@ -70,14 +74,14 @@ export const publicJob = ({ format: _format, ...job }: JobRecord): Job => job;
 
 export async function createJob(
   tx: TransactionSql,
-  job: { kind: JobKind; groupId: string; requested: number; format?: string | null },
+  job: { kind: JobKind; groupId: string; requested: number; format?: string | null; reason?: JobReason },
 ): Promise<JobRecord> {
   // the workflow id derives from the row id, so one statement fixes both
   const [row] = await tx<JobRow[]>`
     with next as (select nextval(pg_get_serial_sequence('job', 'id')) as id)
-    insert into job (id, kind, group_id, requested, format, workflow_id)
+    insert into job (id, kind, group_id, requested, format, reason, workflow_id)
     overriding system value
-    select id, ${job.kind}, ${job.groupId}, ${job.requested}, ${job.format ?? null}, ${`${job.kind}-`} || id from next
+    select id, ${job.kind}, ${job.groupId}, ${job.requested}, ${job.format ?? null}, ${job.reason ?? 'request'}, ${`${job.kind}-`} || id from next
     returning *`;
   return toJob(row!);
 }

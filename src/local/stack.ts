@@ -58,7 +58,7 @@ export async function startLocalStack(config: Config, options: { durable: boolea
       const target = { name: config.PROMO_NEXUS_ENDPOINT, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE };
       await ensureNexusEndpoint(services.temporal.connection, target);
     }
-    const worker = await runWorker(config, endpoints, services.sql);
+    const worker = await runWorker(config, endpoints, services);
     started.push(worker.stop);
     const api = runApi({ ...config, TEMPORAL_UI_URL: temporalUiUrl }, services);
     started.push(api.stop);

@@ -3,12 +3,11 @@ import type { Sql } from '../db/client.js';
 import { createGenerationJob, generationCapacity } from '../db/generation.js';
 import { type Group, updateGroup } from '../db/groups.js';
 import { stageImport } from '../db/imports.js';
-import { finishJob, type JobRecord } from '../db/jobs.js';
+import { finishJob, type JobReason, type JobRecord } from '../db/jobs.js';
 import { ValidationError } from '../domain/errors.js';
 import type { ParsedFormat } from '../domain/format.js';
 import { requireValidFormat } from '../domain/format-field.js';
 import type { ImportFormat } from '../domain/import-file.js';
-import type { GenerateCodesWorkflow } from '../workflows/generate-codes.js';
 import { PromoGroup, PromoJobKind } from './search-attributes.js';
 
 const WORKFLOW_TYPES = { generate: 'GenerateCodesWorkflow', import: 'ImportCodesWorkflow' } as const;
@@ -25,7 +24,8 @@ export async function startJobWorkflow(
   lanes?: number,
 ): Promise<void> {
   try {
-    await deps.temporal.workflow.start<typeof GenerateCodesWorkflow>(WORKFLOW_TYPES[job.kind], {
+    // by name: the workflows' types would make an import cycle through the activities that start refills
+    await deps.temporal.workflow.start(WORKFLOW_TYPES[job.kind], {
       workflowId: job.workflowId,
       taskQueue: deps.taskQueue,
       args: [{ jobId: job.id, lanes }],
@@ -69,10 +69,12 @@ export async function startGeneration(
   given: Group,
   format: ParsedFormat,
   quantity: number,
+  reason: JobReason = 'request',
 ): Promise<JobRecord> {
   const group = format.source === given.format ? given : await updateGroup(deps.sql, given.id, { format: format.source });
-  const { job, lanes } = await createGenerationJob(deps.sql, { groupId: group.id, requested: quantity, format, maxLanes: deps.generationLanes });
-  await startJobWorkflow(deps, job, group, `Generate ${quantity.toLocaleString('en')} codes of ${format.source} into "${group.name}"`, lanes);
+  const { job, lanes } = await createGenerationJob(deps.sql, { groupId: group.id, requested: quantity, format, maxLanes: deps.generationLanes, reason });
+  const what = reason === 'autoRefill' ? 'Auto-refill: generate' : 'Generate';
+  await startJobWorkflow(deps, job, group, `${what} ${quantity.toLocaleString('en')} codes of ${format.source} into "${group.name}"`, lanes);
   return job;
 }
 

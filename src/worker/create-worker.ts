@@ -1,10 +1,13 @@
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/client.js';
+import { type Logger, logger } from '../logger.js';
 import { promoCodesHandler } from '../nexus/handler.js';
 import { createRenderPool } from '../render/render-pool.js';
+import { ensureHousekeepingSchedule } from '../temporal/housekeeping-schedule.js';
 
 export interface WorkerOptions {
   address: string;
@@ -12,6 +15,10 @@ export interface WorkerOptions {
   taskQueue: string;
   sql: Sql;
   config: Config;
+  /** starts jobs (auto-refills) and keeps the housekeeping schedule */
+  temporal: Client;
+  /** where alerts are logged; the service's logger by default */
+  logger?: Logger | undefined;
   /** a prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled at start */
   workflowBundlePath?: string | undefined;
 }
@@ -27,15 +34,21 @@ export interface RunningWorker {
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/** Starts a worker polling its task queue (workflows, activities and the Nexus service `promo-codes`) until stopped. */
+/**
+ * Starts a worker polling its task queue (workflows, activities and the Nexus service
+ * `promo-codes`) until stopped, having created the housekeeping schedule if it is missing
+ * (PROMO_HOUSEKEEPING_SCHEDULE_ID; empty: none).
+ */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const scheduleId = options.config.PROMO_HOUSEKEEPING_SCHEDULE_ID;
+  if (scheduleId) await ensureHousekeepingSchedule(options.temporal, { scheduleId, taskQueue: options.taskQueue });
   const connection = await NativeConnection.connect({ address: options.address });
   const renderPool = createRenderPool({ threads: options.config.PROMO_RENDER_THREADS });
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities({ sql: options.sql, config: options.config, renderPool }),
+    activities: createActivities({ sql: options.sql, config: options.config, renderPool, temporal: options.temporal, taskQueue: options.taskQueue, logger: options.logger ?? logger }),
     nexusServices: [promoCodesHandler({ sql: options.sql })],
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }

@@ -359,7 +359,7 @@ describe('crash safety', () => {
     const group = await newGroup('Lost lines', idle);
     const job = await startImport(group.id, 'L-1\nL-2\nL-3\n', 'text/plain', idle);
     await idle.sql`delete from import_line where job_id = ${job.id}`; // what crash recovery does to an unlogged table
-    const worker = await startTestWorker(idle.sql, idle.taskQueue, idle.config);
+    const worker = await startTestWorker(idle.sql, idle.taskQueue, idle.config, idle.temporal);
     const done = await finished(job.id, idle).finally(() => worker.stop());
     expect(done).toMatchObject({ status: 'failed', processed: 0, added: 0 });
     expect(done.errors.at(-1)?.reason).toMatch(/3 of the file's 3 lines were lost .* upload the file again/);

@@ -10,7 +10,7 @@ import type { AppDeps } from '../../src/api/router.js';
 import { addressPolicy, parseAllowList } from '../../src/channels/address-policy.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/client.js';
-import { logger } from '../../src/logger.js';
+import { type Logger, logger } from '../../src/logger.js';
 import { createRenderPool } from '../../src/render/render-pool.js';
 import { startWorker } from '../../src/worker/create-worker.js';
 import { installTemporalRuntime } from '../../src/worker/temporal-runtime.js';
@@ -62,17 +62,24 @@ export function testConfig(env: Record<string, string> = {}): Config {
     PROMO_MAILING_BATCH_SIZE: '100',
     // the tests' webhook receivers listen on loopback
     PROMO_WEBHOOK_ALLOW: '127.0.0.1',
+    // test files share one Temporal server: a test that needs the schedule names its own
+    PROMO_HOUSEKEEPING_SCHEDULE_ID: '',
     ...env,
   });
 }
 
+/** The service's logger at TEST_LOG_LEVEL (silent by default). */
+const quietLogger = () => logger.child({}, { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
 /** A worker on this file's own task queue, against its own database. */
-export async function startTestWorker(sql: Sql, taskQueue: string, config: Config): Promise<TestWorker> {
+export async function startTestWorker(sql: Sql, taskQueue: string, config: Config, temporal: Client, log = quietLogger()): Promise<TestWorker> {
   return startWorker({
     address: inject('temporalAddress'),
     namespace: 'default',
     taskQueue,
     sql,
+    temporal,
+    logger: log,
     workflowBundlePath: inject('workflowBundlePath'),
     config,
   });
@@ -101,7 +108,9 @@ export interface TestStack {
 }
 
 /** Database, Temporal client, a running worker and the HTTP app, all of this test file's own. */
-export async function testStack(options: { env?: Record<string, string>; maxBodyBytes?: number; maxImportBytes?: number; worker?: boolean } = {}): Promise<TestStack> {
+export async function testStack(
+  options: { env?: Record<string, string>; maxBodyBytes?: number; maxImportBytes?: number; worker?: boolean; logger?: Logger } = {},
+): Promise<TestStack> {
   const config = testConfig(options.env);
   const sql = await testDatabase();
   const connection = await Connection.connect({ address: inject('temporalAddress') });
@@ -112,7 +121,7 @@ export async function testStack(options: { env?: Record<string, string>; maxBody
     sql,
     temporal,
     renderPool,
-    logger: logger.child({}, { level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: options.logger ?? quietLogger(),
     apiTokens: [TEST_TOKEN],
     taskQueue,
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
@@ -130,7 +139,7 @@ export async function testStack(options: { env?: Record<string, string>; maxBody
     temporal,
     taskQueue,
     config,
-    worker: options.worker === false ? { stop: async () => {} } : await startTestWorker(sql, taskQueue, config),
+    worker: options.worker === false ? { stop: async () => {} } : await startTestWorker(sql, taskQueue, config, temporal, deps.logger),
     api: async (method, path, { json, text, body, headers = {}, token = TEST_TOKEN } = {}) => {
       const requestHeaders: Record<string, string> = { ...headers };
       if (token !== null) requestHeaders.authorization = `Bearer ${token}`;

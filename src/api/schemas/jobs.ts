@@ -8,6 +8,7 @@ export const JobSchema = z
     kind: z.enum(['generate', 'import']),
     groupId: z.string(),
     status: z.enum(['running', 'completed', 'failed', 'cancelled']),
+    reason: z.enum(['request', 'autoRefill']).openapi({ description: '`autoRefill`: started by housekeeping to top the group up to its `autoRefill.upTo`' }),
     requested: z.number().int(),
     processed: z.number().int(),
     added: z.number().int(),
