@@ -13,9 +13,10 @@ import { checkFill, FillForm, runFill } from './groups/fill.js';
 import { GroupPage, type GroupPageState, GroupQuery, loadGroupPage } from './groups/group.js';
 import { withQuery } from './groups/href.js';
 import { GroupListPage, ListQuery } from './groups/list.js';
+import { ExpiryAndStockForm } from './groups/settings-form.js';
 import { Scripts } from '../components/scripts.js';
 
-const SettingsFields = GroupFields.extend({ format: UpdateGroupBody.shape.format });
+const SettingsFields = GroupFields.extend({ format: UpdateGroupBody.shape.format }).and(ExpiryAndStockForm);
 
 /** /groups: the promo code groups, creating one, a group's page (settings, adding codes, jobs, codes), deleting. */
 export function groupPages(deps: AppDeps) {
@@ -38,7 +39,7 @@ export function groupPages(deps: AppDeps) {
 
   app.get('/', async (c) => {
     const query = ListQuery.parse(c.req.query());
-    const groups = await listGroups(sql, { cursor: query.cursor, order: query.sort, nameContains: query.q });
+    const groups = await listGroups(sql, { cursor: query.cursor, order: query.sort, nameContains: query.q, lowStock: query.lowStock === 'true' });
     return c.render(<GroupListPage page={groups} query={query} />, { title: 'Promo codes', ...page });
   });
 
@@ -72,9 +73,9 @@ export function groupPages(deps: AppDeps) {
     const form = await readForm(c, SettingsFields);
     const result = form.ok
       ? await attempt(() => {
-          const { name, description, format } = form.data;
+          const { name, description, format, ...settings } = form.data;
           if (format) requireValidFormat(format);
-          return updateGroup(sql, id, { name, description, format: format === '' ? null : format });
+          return updateGroup(sql, id, { name, description, format: format === '' ? null : format, ...settings });
         })
       : refused(form.errors);
     if (result.ok) return c.redirect(`/groups/${id}?notice=saved`, 303);

@@ -14,7 +14,11 @@ import { CodesSection } from './codes.js';
 import { FillFields, QuantityField } from './fill-fields.js';
 import { FormatCheck, FormatEditor } from './format-editor.js';
 import { JobTable } from './jobs.js';
+import { LowStockBadge } from './low-stock-badge.js';
 import { UploadReportView } from './report.js';
+import { ExpiryAndStockFields } from './settings-fields.js';
+import { settingValues } from './settings-form.js';
+import { SettingsSummary } from './settings-summary.js';
 import { Scripts } from '../../components/scripts.js';
 
 /** The newest jobs the page lists. */
@@ -62,6 +66,11 @@ export function GroupPage({ data, query, state = {} }: { data: GroupPageData; qu
   const { group } = data;
   return (
     <>
+      {group.lowStock && (
+        <p class="page-badges">
+          <LowStockBadge group={group} />
+        </p>
+      )}
       <p class="back">
         <a href="/groups">← All groups</a>
       </p>
@@ -71,6 +80,7 @@ export function GroupPage({ data, query, state = {} }: { data: GroupPageData; qu
         </p>
       )}
       <Counters group={group} />
+      <SettingsSummary group={group} />
       <section aria-labelledby="jobs-title">
         <h2 id="jobs-title">Jobs</h2>
         <JobTable jobs={data.jobs} workflowUrlOf={data.workflowUrlOf} />
@@ -110,7 +120,7 @@ function Counters({ group }: { group: Group }) {
 }
 
 function SettingsForm({ group, state }: { group: Group; state: FormState | undefined }) {
-  const values = state?.values ?? { name: group.name, description: group.description, format: group.format ?? '' };
+  const values = state?.values ?? { name: group.name, description: group.description, format: group.format ?? '', ...settingValues(group) };
   const errors = state?.errors ?? {};
   return (
     <form method="post" action={`/groups/${group.id}`}>
@@ -119,6 +129,7 @@ function SettingsForm({ group, state }: { group: Group; state: FormState | undef
       <TextArea name="description" label="Description" rows={2} value={values.description} error={errors.description} maxlength={2000} />
       <FormatEditor value={values.format} error={errors.format} />
       <p class="hint">The format of later generations; codes made already stay. Leave it empty for none.</p>
+      <ExpiryAndStockFields group={group} values={values} errors={errors} />
       <button type="submit">Save</button>
     </form>
   );
