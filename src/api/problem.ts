@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConflictError, type FieldError, NotFoundError, ValidationError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
+import { unavailableDependency } from './unavailable.js';
 
 const TITLES: Record<number, string> = {
   400: 'Invalid input',
@@ -15,7 +16,11 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported media type',
   429: 'Too many requests',
   500: 'Internal error',
+  503: 'Service unavailable',
 };
+
+/** Seconds a client is asked to wait when a dependency is down: about what a restart takes. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 export function problem(c: Context, status: ContentfulStatusCode, detail: string, errors?: FieldError[], code?: string): Response {
   const title = TITLES[status] ?? 'Error';
@@ -37,6 +42,8 @@ export interface Refusal {
   errors?: FieldError[];
   /** why, for a program: a 409's reason where the contract names one */
   code?: string;
+  /** a 503's Retry-After, in seconds */
+  retryAfter?: number;
 }
 
 /** What a thrown error tells the client; anything unexpected is logged and becomes a 500. */
@@ -54,6 +61,12 @@ export function refusalOf(error: Error, c: Context, logger: Logger): Refusal {
     const status = error.status as ContentfulStatusCode;
     return refusal(status, error.message || TITLES[status] || 'Request refused');
   }
+  const dependency = unavailableDependency(error);
+  if (dependency) {
+    logger.warn({ err: error, path: c.req.path, dependency }, 'a dependency is unavailable');
+    const detail = `The ${dependency === 'database' ? 'database' : 'Temporal server'} is unavailable; try again in a few seconds.`;
+    return { ...refusal(503, detail), retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS };
+  }
   logger.error({ err: error, path: c.req.path }, 'unhandled error');
   return refusal(500, 'The service failed to answer; the error has been logged.');
 }
@@ -61,7 +74,8 @@ export function refusalOf(error: Error, c: Context, logger: Logger): Refusal {
 /** Maps what handlers throw onto the contract's problem answers. */
 export function errorHandler(logger: Logger) {
   return (error: Error, c: Context): Response => {
-    const { status, detail, errors, code } = refusalOf(error, c, logger);
+    const { status, detail, errors, code, retryAfter } = refusalOf(error, c, logger);
+    if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
     return problem(c, status, detail, errors, code);
   };
 }

@@ -49,8 +49,9 @@ export function pageRouter(deps: AppDeps): Hono<UiEnv> {
   app.use('*', requireCsrfToken);
   app.use('*', rejectUnstorablePathOrQuery);
   app.onError((error, c) => {
-    const { status, title, detail } = refusalOf(error, c, deps.logger);
+    const { status, title, detail, retryAfter } = refusalOf(error, c, deps.logger);
     c.status(status);
+    if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
     return c.render(<p class="error" role="alert">{detail}</p>, { title });
   });
   return app;

@@ -7,6 +7,10 @@ export interface TcpProxy {
   address: string;
   /** a network partition: every connection through the proxy is dropped, and new ones are refused */
   cut(): void;
+  /** the server goes away, as a stopped one does: open connections dropped, new ones refused (nothing listens) */
+  stop(): Promise<void>;
+  /** the server is back on the same address */
+  start(): Promise<void>;
 }
 
 /** A TCP proxy to `target` (`host:port`) that a test can cut, to part a process from a server it talks to. */
@@ -26,13 +30,25 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     track(upstream);
     client.pipe(upstream).pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const close = () => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+  await listen(0);
+  const ownPort = (server.address() as AddressInfo).port;
+  afterAll(close);
+  const dropAll = () => {
+    for (const socket of sockets) socket.destroy();
+  };
   return {
-    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    address: `127.0.0.1:${ownPort}`,
     cut: () => {
       cut = true;
-      for (const socket of sockets) socket.destroy();
+      dropAll();
     },
+    stop: async () => {
+      const closed = close();
+      dropAll();
+      await closed;
+    },
+    start: () => listen(ownPort),
   };
 }

@@ -78,6 +78,7 @@ export const errorResponses = {
   409: problem('The current state does not allow it'),
   413: problem('Body too large'),
   429: problem('Too many wrong tokens or sign-ins from this address; `Retry-After` says when to try again'),
+  503: problem('The database or the Temporal server is out of reach for now; `Retry-After` says when to try again'),
 } as const;
 
 export const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({
