@@ -5,9 +5,10 @@ import {
   alone,
   expireDueCodes,
   type ExpiryCounts,
+  LOW_STOCK,
   lowStockToAlert,
-  markLowStockAlerted,
-  markRefillExhaustedAlerted,
+  markAlerted,
+  REFILL_EXHAUSTED,
   type RefillNeed,
   refillsDue,
 } from '../db/housekeeping.js';
@@ -39,7 +40,7 @@ export function housekeepingActivities({ sql, config, temporal, taskQueue, logge
     }
     if (capacity >= wanted || need.exhaustedAlerted) return { started, exhausted: false };
     const alert: Alert = { type: 'refill_exhausted', groupId: group.id, groupName: group.name, active: need.active, below: need.below, capacity };
-    if (await sendAlert(alert, `refill_exhausted:${group.id}:${need.sequence + 1}`)) await markRefillExhaustedAlerted(sql, group.id);
+    if (await sendAlert(alert, `refill_exhausted:${group.id}:${need.sequence + 1}`)) await markAlerted(sql, group.id, REFILL_EXHAUSTED);
     return { started, exhausted: true };
   }
 
@@ -54,7 +55,7 @@ export function housekeepingActivities({ sql, config, temporal, taskQueue, logge
         let sent = 0;
         for (const { sequence, ...group } of await lowStockToAlert(sql)) {
           if (!(await sendAlert({ type: 'low_stock', ...group }, `low_stock:${group.groupId}:${sequence + 1}`))) continue;
-          await markLowStockAlerted(sql, group.groupId);
+          await markAlerted(sql, group.groupId, LOW_STOCK);
           sent += 1;
         }
         return sent;

@@ -74,10 +74,7 @@ export interface StockAlert {
  * next crossing.
  */
 export async function lowStockToAlert(sql: Sql): Promise<StockAlert[]> {
-  await sql`
-    update promo_group g set low_stock_alerted = false
-      from promo_group_counts c
-     where c.group_id = g.id and g.low_stock_alerted and (g.low_stock_threshold is null or c.active >= g.low_stock_threshold)`;
+  await rearm(sql, LOW_STOCK);
   const rows = await sql<{ groupId: string; groupName: string; active: string; threshold: string; sequence: number }[]>`
     select g.id as group_id, g.name as group_name, coalesce(c.active, 0) as active, g.low_stock_threshold as threshold, g.alerts_sent as sequence
       from promo_group g left join promo_group_counts c on c.group_id = g.id
@@ -87,9 +84,26 @@ export async function lowStockToAlert(sql: Sql): Promise<StockAlert[]> {
   return rows.map((row) => ({ ...row, active: Number(row.active), threshold: Number(row.threshold) }));
 }
 
-/** Records that a group's low-stock alert went out: none again until it is back above its threshold. */
-export async function markLowStockAlerted(sql: Sql, groupId: string): Promise<void> {
-  await sql`update promo_group set low_stock_alerted = true, alerts_sent = alerts_sent + 1 where id = ${groupId}`;
+/** An alert sent once per crossing of a line: the group's flag, set once it went out, and its line. */
+interface Crossing {
+  flag: 'low_stock_alerted' | 'refill_exhausted_alerted';
+  line: 'low_stock_threshold' | 'auto_refill_below';
+}
+
+export const LOW_STOCK: Crossing = { flag: 'low_stock_alerted', line: 'low_stock_threshold' };
+export const REFILL_EXHAUSTED: Crossing = { flag: 'refill_exhausted_alerted', line: 'auto_refill_below' };
+
+/** Makes the groups back at or above their line (or without one now) ready to alert on their next crossing. */
+async function rearm(sql: Sql, { flag, line }: Crossing): Promise<void> {
+  await sql`
+    update promo_group g set ${sql(flag)} = false
+      from promo_group_counts c
+     where c.group_id = g.id and g.${sql(flag)} and (g.${sql(line)} is null or c.active >= g.${sql(line)})`;
+}
+
+/** Records that a group's alert went out: none of its kind again until the group is back above the line. */
+export async function markAlerted(sql: Sql, groupId: string, { flag }: Crossing): Promise<void> {
+  await sql`update promo_group set ${sql(flag)} = true, alerts_sent = alerts_sent + 1 where id = ${groupId}`;
 }
 
 export interface RefillNeed {
@@ -109,10 +123,7 @@ export interface RefillNeed {
  * exhausted-keyspace alert.
  */
 export async function refillsDue(sql: Sql): Promise<RefillNeed[]> {
-  await sql`
-    update promo_group g set refill_exhausted_alerted = false
-      from promo_group_counts c
-     where c.group_id = g.id and g.refill_exhausted_alerted and (g.auto_refill_below is null or c.active >= g.auto_refill_below)`;
+  await rearm(sql, REFILL_EXHAUSTED);
   const rows = await sql<{ groupId: string; active: string; below: string; upTo: string; exhaustedAlerted: boolean; sequence: number }[]>`
     select g.id as group_id, coalesce(c.active, 0) as active, g.auto_refill_below as below, g.auto_refill_up_to as up_to,
            g.refill_exhausted_alerted as exhausted_alerted, g.alerts_sent as sequence
@@ -122,8 +133,4 @@ export async function refillsDue(sql: Sql): Promise<RefillNeed[]> {
        and not exists (select 1 from job j where j.group_id = g.id and j.reason = 'autoRefill' and j.status = 'running')
      order by g.id`;
   return rows.map((row) => ({ ...row, active: Number(row.active), below: Number(row.below), upTo: Number(row.upTo) }));
-}
-
-export async function markRefillExhaustedAlerted(sql: Sql, groupId: string): Promise<void> {
-  await sql`update promo_group set refill_exhausted_alerted = true, alerts_sent = alerts_sent + 1 where id = ${groupId}`;
 }
