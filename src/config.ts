@@ -54,6 +54,8 @@ const configSchema = z.object({
   PROMO_RENDER_THREADS: z.coerce.number().int().min(1).max(64).default(Math.min(os.availableParallelism(), 4)),
   /** behind a proxy that sets X-Forwarded-For: take the client's address (throttling of wrong tokens) from it */
   PROMO_TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  /** the worker's Prometheus /metrics port; unset: no metrics server (0: any free port, for tests) */
+  PROMO_WORKER_METRICS_PORT: optionalText.transform((value) => (value === undefined ? undefined : Number(value))).pipe(z.number().int().min(0).max(65535).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

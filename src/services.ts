@@ -45,7 +45,7 @@ export async function runWorker(config: Config, endpoints: Endpoints, deps: { sq
     config,
     workflowBundlePath,
   });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, ...(worker.metricsPort !== undefined && { metricsPort: worker.metricsPort }) }, 'worker running');
   return worker;
 }
 

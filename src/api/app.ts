@@ -16,8 +16,11 @@ import { healthRoutes } from './routes/health.js';
 import { IMPORT_UPLOAD_PATH, importRoutes } from './routes/imports.js';
 import { jobRoutes } from './routes/jobs.js';
 import { mailingRoutes } from './routes/mailings.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { uiRoutes } from '../ui/routes.js';
+import { createApiMetrics } from '../metrics/api-metrics.js';
+import { requestMetrics } from '../metrics/http-middleware.js';
 
 const API_DESCRIPTION = `Groups of unique promo codes, generation and import jobs, mailings that issue codes, customer history and segments.
 
@@ -28,8 +31,11 @@ export function createApp(deps: AppDeps) {
   app.onError(errorHandler(deps.logger));
   app.notFound(notFoundOrNotAllowed(app));
 
+  const metrics = createApiMetrics(deps.sql);
+  app.use('*', requestMetrics(metrics));
   const auth = apiAuth(deps);
   app.use('/api/*', (c, next) => (isDocsPath(c.req.path) ? next() : auth(c, next)));
+  app.use('/metrics', auth);
   const limitBody = bodyLimit({
     maxSize: deps.maxBodyBytes,
     onError: () => {
@@ -42,6 +48,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', rejectUnstorableText(app, (path) => IMPORT_UPLOAD_PATH.test(path)));
 
   app.route('/', healthRoutes(deps));
+  app.route('/', metricsRoutes(metrics.registry));
   app.route('/api', groupRoutes(deps));
   app.route('/api', segmentRoutes(deps));
   app.route('/api', jobRoutes(deps));

@@ -5,9 +5,13 @@ import { createActivities } from '../activities/index.js';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/client.js';
 import { type Logger, logger } from '../logger.js';
+import { activityMetricsInterceptor } from '../metrics/activity-interceptor.js';
+import { startMetricsServer } from '../metrics/metrics-server.js';
+import { createWorkerMetrics } from '../metrics/worker-metrics.js';
 import { promoCodesHandler } from '../nexus/handler.js';
 import { createRenderPool } from '../render/render-pool.js';
 import { ensureHousekeepingSchedule } from '../temporal/housekeeping-schedule.js';
+import { sdkMetricsAddress } from './temporal-runtime.js';
 
 export interface WorkerOptions {
   address: string;
@@ -25,6 +29,8 @@ export interface WorkerOptions {
 
 export interface RunningWorker {
   worker: Worker;
+  /** the port of the worker's /metrics (PROMO_WORKER_METRICS_PORT; 0 gets a free one), if it serves them */
+  metricsPort: number | undefined;
   /**
    * Shuts the worker down: running activities are told to stop (a send batch records what it
    * delivered and fails, to be retried elsewhere), then the worker's resources are released.
@@ -44,25 +50,32 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   if (scheduleId) await ensureHousekeepingSchedule(options.temporal, { scheduleId, taskQueue: options.taskQueue });
   const connection = await NativeConnection.connect({ address: options.address });
   const renderPool = createRenderPool({ threads: options.config.PROMO_RENDER_THREADS });
+  const metrics = createWorkerMetrics();
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities({ sql: options.sql, config: options.config, renderPool, temporal: options.temporal, taskQueue: options.taskQueue, logger: options.logger ?? logger }),
     nexusServices: [promoCodesHandler({ sql: options.sql })],
+    interceptors: { activity: [activityMetricsInterceptor(metrics)] },
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),
   });
+  const metricsPort = options.config.PROMO_WORKER_METRICS_PORT;
+  const metricsServer =
+    metricsPort === undefined ? undefined : await startMetricsServer({ port: metricsPort, metrics, sdkAddress: sdkMetricsAddress(), logger: options.logger ?? logger });
   const running = worker.run();
   let stopped: Promise<void> | undefined;
   return {
     worker,
+    metricsPort: metricsServer?.port,
     // a test may stop it early; its cleanup then stops it again
     stop: () =>
       (stopped ??= (async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running;
+        await metricsServer?.close();
         await renderPool.close();
         await connection.close();
       })()),

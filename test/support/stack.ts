@@ -170,6 +170,8 @@ export interface WorkerProcess {
   /** SIGTERM, as a deploy stops it; resolves once the process has exited */
   terminate(): Promise<void>;
   exited: Promise<void>;
+  /** the port of its /metrics, when started with PROMO_WORKER_METRICS_PORT */
+  metricsPort: number | undefined;
 }
 
 /** A worker in a child process on the stack's task queue and database, run as `npm run worker` runs it. */
@@ -192,9 +194,11 @@ export async function spawnWorkerProcess(stack: TestStack, env: Record<string, s
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('worker ready')) resolve();
+      if (!output.includes('worker ready')) output += chunk.toString();
+      if (output.includes('worker ready')) resolve();
     });
     child.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
   });
@@ -203,10 +207,12 @@ export async function spawnWorkerProcess(stack: TestStack, env: Record<string, s
     await exited;
   };
   cleanups.push(() => signal('SIGKILL'));
+  const metricsPort = /worker metrics port (\d+)/.exec(output)?.[1];
   return {
     kill: () => signal('SIGKILL'),
     terminate: () => signal('SIGTERM'),
     exited,
+    metricsPort: metricsPort === undefined ? undefined : Number(metricsPort),
   };
 }
 
