@@ -23,7 +23,9 @@ WORKDIR /app
 
 # Dependencies first, so that a change to the sources does not reinstall them.
 # Installed as root and left owned by root: the service cannot modify its own code.
+# patches/: fixes to dependencies that npm ci applies (postinstall: patch-package), see patches/README.md
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev \
  && npm cache clean --force
 
