@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>[]>> = {
   segments: async () => (await import('./segments.js')).run(),
   issue: async () => (await import('./issue.js')).run(),
   'mailing-segment': async () => (await import('./mailing-segment.js')).run(),
+  soak: async () => (await import('./soak.js')).run(),
 };
 
 const requested = process.argv.slice(2);
