@@ -13,14 +13,13 @@ import { heldCodes, type ReceivedMessage, startWebhookReceiver, type WebhookRece
 // sized to be mid-way when the fault lands, not to be large)
 const MAILING_SIZE = Number(process.env.FAULT_MAILING_SIZE ?? 20_000);
 const OUTAGE_MS = 10_000; // PostgreSQL down
-const RECEIVER_DOWN_MS = 20_000; // the issue's "a minute", shortened for the suite's time; see test (d)
+const RECEIVER_DOWN_MS = 60_000; // the issue's "a minute"
 
 let topology: Topology;
 let webhook: WebhookReceiver;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  const started = Date.now();
   topology = await startTopology({
     workers: 2,
     apis: 2,
@@ -43,7 +42,6 @@ beforeAll(async () => {
   });
   onCleanup(() => topology.stop());
   webhook = await startWebhookReceiver();
-  console.info(`topology up in ${Date.now() - started} ms`);
 }, 180_000);
 
 afterAll(() => {
@@ -161,7 +159,6 @@ const noRunningJobs = async () => topology.sql<{ id: string; status: string }[]>
 describe('a production-shaped topology under faults', () => {
   it(`(a) a webhook mailing of ${MAILING_SIZE} recipients spread over both workers: one is SIGKILLed mid-send, the other finishes it`, async () => {
     dumpLogsOnFailure();
-    const t0 = Date.now();
     const group = await groupWith('Spread', codesOf('SPREAD', MAILING_SIZE));
     const mailing = await startMailing('Spread', 'spread', MAILING_SIZE);
     await eventually(async () => delivered(mailing.id) >= MAILING_SIZE * 0.3 || undefined, 120_000, 20);
@@ -182,12 +179,10 @@ describe('a production-shaped topology under faults', () => {
     await expectLifecycleInvariants(topology.sql);
     await doomed.restart();
     expectNoCrash();
-    console.info(`(a) ${MAILING_SIZE} recipients, ${webhook.received.filter((m) => m.mailingId === mailing.id).length} posts, ${Date.now() - t0} ms`);
   }, 240_000);
 
   it('(b) the Temporal server SIGKILLed mid-mailing and mid-generation, started again on its SQLite file: both finish, exact counts', async () => {
     dumpLogsOnFailure();
-    const t0 = Date.now();
     const count = 3000;
     const mailGroup = await groupWith('Temporal mail', codesOf('TMAIL', count));
     const genGroup = await groupWith('Temporal gen', [], { format: "TGEN-{string('A-Z', 12)}" });
@@ -220,12 +215,10 @@ describe('a production-shaped topology under faults', () => {
     await expectAllDelivered(mailing.id, 'tmail', count, mailGroup.id);
     await expectLifecycleInvariants(topology.sql);
     expectNoCrash();
-    console.info(`(b) atKill: mailing sent ${atKillMailing.sent}/${count}, generation ${atKillJob.processed}/${quantity}; ${Date.now() - t0} ms`);
   }, 240_000);
 
   it('(c) PostgreSQL stopped (fast shutdown) for ten seconds mid-mailing and mid-import: the API answers 503, both finish', async () => {
     dumpLogsOnFailure();
-    const t0 = Date.now();
     const count = 3000;
     const mailGroup = await groupWith('Outage mail', codesOf('OMAIL', count));
     const importGroup = await groupWith('Outage import', []);
@@ -259,7 +252,6 @@ describe('a production-shaped topology under faults', () => {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - stoppedAt))));
       await topology.postgres.start();
     }
-    console.info(`(c) PostgreSQL down for ${Date.now() - stoppedAt} ms`);
     await eventually(async () => (await api('GET', '/readyz', { token: null })).status === 200 || undefined, 30_000);
 
     const [done, finished] = await Promise.all([mailingEnded(mailing.id), jobEnded(job.id)]);
@@ -270,19 +262,16 @@ describe('a production-shaped topology under faults', () => {
     await expectAllDelivered(mailing.id, 'omail', count, mailGroup.id);
     await expectLifecycleInvariants(topology.sql);
     expectNoCrash();
-    console.info(`(c) ${Date.now() - t0} ms`);
   }, 240_000);
 
   it(`(d) a receiver that answers 503 for ${RECEIVER_DOWN_MS / 1000} s then recovers: every message delivered once by idempotency key, none lost`, async () => {
     dumpLogsOnFailure();
-    const t0 = Date.now();
     // The webhook channel tries a message PROMO_WEBHOOK_ATTEMPTS times, PROMO_WEBHOOK_BACKOFF_MS
     // doubling between tries, then settles it `unknown` for good (API.md: "5xx or no answer is
     // retried a few times and then a failure"; README: a 5xx is `unknown`, code issued). With the
     // defaults (4 tries, 500 ms: 3.5 s) an outage longer than that leaves messages `unknown`.
-    // The workers are given retries that span the outage: 7 tries, 400 ms doubling = 25.2 s.
-    // (A full minute would take 8 tries at 500 ms = 63.5 s, and a minute more of test time.)
-    for (const worker of topology.workers) await worker.restart({ PROMO_WEBHOOK_ATTEMPTS: '7', PROMO_WEBHOOK_BACKOFF_MS: '400' });
+    // The workers are given retries that span the outage: 8 tries, 500 ms doubling = 63.5 s.
+    for (const worker of topology.workers) await worker.restart({ PROMO_WEBHOOK_ATTEMPTS: '8', PROMO_WEBHOOK_BACKOFF_MS: '500' });
     const count = 1000;
     const group = await groupWith('Flaky receiver', codesOf('FLAKY', count));
     let downUntil = 0;
@@ -298,7 +287,6 @@ describe('a production-shaped topology under faults', () => {
     const done = await mailingEnded(mailing.id);
     const messages = webhook.received.filter((m) => m.mailingId === mailing.id);
     const refused = messages.filter((m) => m.answer === 503).length;
-    console.info(`(d) ${refused} answers of 503 to ${new Set(messages.filter((m) => m.answer === 503).map((m) => m.customerId)).size} recipients`);
     expect(refused, 'the receiver did refuse messages').toBeGreaterThan(0);
     expect(done).toMatchObject({ status: 'completed', recipients: count, sent: count, failed: 0, unknown: 0, pending: 0 });
     const accepted = new Map<string, number>();
@@ -308,12 +296,10 @@ describe('a production-shaped topology under faults', () => {
     await expectLifecycleInvariants(topology.sql);
     for (const worker of topology.workers) await worker.restart({ PROMO_WEBHOOK_ATTEMPTS: '4', PROMO_WEBHOOK_BACKOFF_MS: '500' });
     expectNoCrash();
-    console.info(`(d) ${Date.now() - t0} ms`);
   }, 240_000);
 
   it("(d') with the default retries (4 tries, 3.5 s), a receiver down longer leaves messages `unknown`: their codes are theirs, and a follow-up mailing with last_promocode delivers each the same code", async () => {
     dumpLogsOnFailure();
-    const t0 = Date.now();
     const count = 300;
     const group = await groupWith('Down receiver', codesOf('DOWN', count));
     let target = '';
@@ -328,7 +314,6 @@ describe('a production-shaped topology under faults', () => {
     const messages = webhook.received.filter((m) => m.mailingId === mailing.id);
     const acceptedKeys = new Set(messages.filter((m) => m.answer === 200).map((m) => m.customerId));
     const neverAccepted = [...new Set(messages.map((m) => m.customerId))].filter((id) => !acceptedKeys.has(id));
-    console.info(`(d') ${JSON.stringify({ sent: done.sent, unknown: done.unknown, failed: done.failed })}; ${neverAccepted.length} recipients never accepted`);
     // the contract: a 5xx after the last try is `unknown`, its code issued to the customer, never given to anyone else
     expect(done).toMatchObject({ status: 'completed', recipients: count, failed: 0, pending: 0 });
     expect(done.unknown, 'the outage outlasted the retries of some messages').toBeGreaterThan(0);
@@ -355,12 +340,10 @@ describe('a production-shaped topology under faults', () => {
     expect(new Set(resent.map((m) => m.customerId)).size).toBe(neverAccepted.length);
     await expectLifecycleInvariants(topology.sql);
     expectNoCrash();
-    console.info(`(d') ${Date.now() - t0} ms`);
   }, 120_000);
 
   it('(e) the API process SIGKILLed during an import upload: no job left half-made', async () => {
     dumpLogsOnFailure();
-    const t0 = Date.now();
     const group = await groupWith('Upload', []);
     const victim = topology.apis[0]!;
     const lines = 50_000;
@@ -416,6 +399,5 @@ describe('a production-shaped topology under faults', () => {
     await expectLifecycleInvariants(topology.sql);
     expect(killed).toBe(true);
     expectNoCrash();
-    console.info(`(e) ${Date.now() - t0} ms`);
   }, 120_000);
 });
