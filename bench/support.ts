@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
@@ -45,17 +46,31 @@ export async function withBenchStack<T>(run: (context: BenchContext) => Promise<
   }
 }
 
-/** JSON calls to the API at `apiUrl` (…/api) with the bearer token. */
+/**
+ * JSON calls to the API at `apiUrl` (…/api) with the bearer token, over kept-alive connections
+ * (node:http: the load generator shares the machine with the service, and fetch costs it more).
+ */
 export function apiCaller(apiUrl: string, token: string): BenchContext['api'] {
-  return async (method, route, body) => {
-    const response = await fetch(`${apiUrl}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  return (method, route, body) =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const request = http.request(`${apiUrl}${route}`, {
+        method,
+        agent,
+        headers: { authorization: `Bearer ${token}`, ...(payload !== undefined && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
+      }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: response.statusCode!, body: text ? JSON.parse(text) : undefined });
+        });
+      });
+      request.on('error', reject);
+      request.end(payload);
     });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  };
 }
 
 export function percentile(samples: readonly number[], p: number): number {
