@@ -36,6 +36,8 @@ const configSchema = z.object({
   PROMO_GENERATE_LANES: z.coerce.number().int().min(1).max(8).default(2),
   PROMO_MAX_IMPORT_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
   PROMO_IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
+  /** direct issues of one group that share a transaction at most (1: each its own) */
+  PROMO_ISSUE_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   PROMO_MAILING_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
   PROMO_MAILING_PARALLELISM: z.coerce.number().int().min(1).max(64).default(4),
   PROMO_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),

@@ -61,6 +61,7 @@ export function runApi(config: Config, deps: { sql: Sql; temporal: Client }) {
     maxBodyBytes: config.PROMO_MAX_BODY_BYTES,
     maxImportBytes: config.PROMO_MAX_IMPORT_BYTES,
     temporalUiUrl: config.TEMPORAL_UI_URL,
+    issueBatchSize: config.PROMO_ISSUE_BATCH_SIZE,
     generationLanes: config.PROMO_GENERATE_LANES,
     smtpConfigured: config.SMTP_URL !== undefined,
     webhookPolicy: addressPolicy(parseAllowList(config.PROMO_WEBHOOK_ALLOW).entries),

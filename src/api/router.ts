@@ -17,6 +17,8 @@ export interface AppDeps {
   maxImportBytes: number;
   /** linked from the operator pages' menu when set */
   temporalUiUrl?: string | undefined;
+  /** direct issues of one group that share a transaction at most */
+  issueBatchSize: number;
   /** how many lanes of batches a generation job runs at once */
   generationLanes: number;
   /** renders templates off the event loop: the render check of a template before it is accepted */

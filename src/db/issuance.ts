@@ -4,34 +4,97 @@ import { mergeCustomers } from './customers.js';
 import { groupLockCall, groupNotFound } from './groups.js';
 import { isId } from './ids.js';
 
+/** One direct issue: a new code of the group for the customer. */
+export interface IssueRequest {
+  customerId: string;
+  idempotencyKey?: string | undefined;
+}
+
+/** What one request of a batch gets: its code, or the refusal it answers (the others are unaffected). */
+export type IssueOutcome = { code: string } | { refused: ConflictError };
+
 /**
  * Issues one active code of the group to the customer (initial issuance), in one transaction.
  * The same idempotency key on the same group answers the code it issued the first time.
- *
- * Lock order, the same as a mailing's: the customer row first (a mailing merges its customers
- * when it is recorded), then the group, shared (it only keeps a delete out), then the code, and
- * the group's counter slot last (through the counters trigger of the promo_code update). Issues
- * of one group do not wait for one another; two with the same idempotency key do.
  */
 export async function issueCode(sql: Sql, groupId: string, customerId: string, idempotencyKey?: string): Promise<string> {
+  const [outcome] = (await issueCodes(sql, groupId, [{ customerId, idempotencyKey }])) as [IssueOutcome];
+  if ('refused' in outcome) throw outcome.refused;
+  return outcome.code;
+}
+
+/**
+ * Issues a code to each request, all in one transaction (the round trips and the commit are
+ * shared: see IssueBatcher), answering in the requests' order. A request whose idempotency key
+ * was used before answers what it answered then; one repeating a key earlier in the same batch
+ * answers what that one gets. A missing group fails the whole batch; every other refusal (no
+ * code left, an expired group, a key used for another customer) is the request's own.
+ *
+ * Lock order, the same as a mailing's: the customer rows first (a mailing merges its customers
+ * when it is recorded), then the group, shared (it only keeps a delete out), then the keys, then
+ * the codes, and the group's counter slot last (through the counters trigger of the promo_code
+ * update). Issues of one group do not wait for one another; two with the same key do.
+ */
+export async function issueCodes(sql: Sql, groupId: string, requests: readonly IssueRequest[]): Promise<IssueOutcome[]> {
+  if (!isId(groupId)) throw groupNotFound(groupId);
   return sql.begin(async (tx) => {
-    await mergeCustomers(tx, [{ id: customerId }]);
-    const { name, earlier } = await openIssuance(tx, groupId, customerId, idempotencyKey, 'initial');
-    if (earlier) return earlier;
-    // the code and its history row in one statement: every round trip counts when issues come fast
-    const [picked] = await tx<{ code: string }[]>`
-      with picked as (
-        update promo_code set status = 'issued', customer_id = ${customerId}, issued_at = now()
-         where id = (select id from promo_code where group_id = ${groupId} and status = 'active'
-                      order by id limit 1 for update skip locked)
-        returning id, code
-      ), recorded as (
-        insert into code_issuance (customer_id, group_id, code_id, kind, idempotency_key)
-        select ${customerId}, ${groupId}, id, 'initial', ${idempotencyKey ?? null} from picked)
-      select code from picked`;
-    if (!picked) throw new ConflictError(`Group "${name}" has no active code left.`);
-    return picked.code;
+    // sent at once, run in order: one round trip for the four statements (each sees what the one before it locked)
+    const [, { name, expired, earlier }, codes] = await Promise.all([
+      mergeCustomers(tx, requests.map((request) => ({ id: request.customerId }))),
+      openIssuance(tx, groupId, requests.map((request) => request.idempotencyKey)),
+      pickCodes(tx, groupId, requests),
+    ]);
+    const outcomes: IssueOutcome[] = new Array(requests.length);
+    const firstWithKey = new Map<string, number>();
+    requests.forEach(({ customerId, idempotencyKey: key }, i) => {
+      const before = key === undefined ? undefined : earlier.get(key);
+      const first = key === undefined ? undefined : firstWithKey.get(key);
+      if (before) outcomes[i] = earlierAnswer(before, customerId, key!, 'initial');
+      else if (first !== undefined) outcomes[i] = customerId === requests[first]!.customerId ? outcomes[first]! : { refused: keyOfAnother(key!) };
+      else {
+        if (key !== undefined) firstWithKey.set(key, i);
+        const code = codes.get(i);
+        if (code !== undefined) outcomes[i] = { code };
+        else outcomes[i] = { refused: expired ? groupExpired(name) : new ConflictError(`Group "${name}" has no active code left.`) };
+      }
+    });
+    return outcomes;
   });
+}
+
+/**
+ * A new code for each request that needs one (by position in `requests`), in one statement: the
+ * codes and their history rows. A request needs one unless its key was answered before, or by a
+ * request before it in the batch, or the group is gone or expired. When the group runs short,
+ * the later requests go without.
+ */
+async function pickCodes(tx: TransactionSql, groupId: string, requests: readonly IssueRequest[]): Promise<Map<number, string>> {
+  const keys = requests.map((r) => r.idempotencyKey ?? null);
+  const rows = await tx<{ request: string; code: string }[]>`
+    with wanted as (
+      select w.request, w.customer_id, w.idempotency_key, row_number() over (order by w.request) as n
+        from unnest(${requests.map((r) => r.customerId)}::text[], ${keys}::text[]) with ordinality as w (customer_id, idempotency_key, request)
+       where exists (select from promo_group g where g.id = ${groupId} and g.deleted_at is null and not coalesce(g.expires_at <= now(), false))
+         and (w.idempotency_key is null
+              or (not exists (select from unnest(${keys}::text[]) with ordinality as e (key, request) where e.key = w.idempotency_key and e.request < w.request)
+                  and not exists (select from code_issuance i
+                                   where i.group_id = ${groupId} and i.idempotency_key = w.idempotency_key
+                                     and i.idempotency_key is not null))) -- lets the planner use the keys' partial unique index
+    ), free as (
+      select id, row_number() over (order by id) as n
+        -- in the order of the (group_id, status, id) index: the primary key's order would walk past every other code
+        from (select id from promo_code where group_id = ${groupId} and status = 'active'
+               order by group_id, status, id limit (select count(*) from wanted) for update skip locked) f
+    ), picked as (
+      update promo_code c set status = 'issued', customer_id = w.customer_id, issued_at = now()
+        from free join wanted w using (n)
+       where c.id = free.id
+      returning c.id, c.code, w.request, w.customer_id, w.idempotency_key
+    ), recorded as (
+      insert into code_issuance (customer_id, group_id, code_id, kind, idempotency_key)
+      select customer_id, ${groupId}, id, 'initial', idempotency_key from picked order by request)
+    select request, code from picked`;
+  return new Map(rows.map((row) => [Number(row.request) - 1, row.code]));
 }
 
 /**
@@ -40,9 +103,16 @@ export async function issueCode(sql: Sql, groupId: string, customerId: string, i
  * and records nothing more.
  */
 export async function reissueCode(sql: Sql, groupId: string, customerId: string, idempotencyKey?: string): Promise<string | null> {
+  if (!isId(groupId)) throw groupNotFound(groupId);
   return sql.begin(async (tx) => {
-    const { earlier } = await openIssuance(tx, groupId, customerId, idempotencyKey, 'repeat');
-    if (earlier) return earlier;
+    const { name, expired, earlier } = await openIssuance(tx, groupId, [idempotencyKey]);
+    const before = idempotencyKey === undefined ? undefined : earlier.get(idempotencyKey);
+    if (before) {
+      const answer = earlierAnswer(before, customerId, idempotencyKey!, 'repeat');
+      if ('refused' in answer) throw answer.refused;
+      return answer.code;
+    }
+    if (expired) throw groupExpired(name);
     const [repeated] = await tx<{ code: string }[]>`
       with last as (
         select c.id, c.code from code_issuance i join promo_code c on c.id = i.code_id
@@ -56,36 +126,52 @@ export async function reissueCode(sql: Sql, groupId: string, customerId: string,
   });
 }
 
+interface EarlierIssue {
+  code: string;
+  customerId: string;
+  kind: 'initial' | 'repeat';
+}
+
 /**
- * Takes the group (shared: it only keeps a delete out) and the idempotency key (a request with
- * the same key running at the same time is waited for, so that its answer is the one repeated)
- * in one statement, then reads the group's name and the code an earlier request with the key
- * answered, in another: after the locks, so that it sees what they waited for.
+ * Takes the group (shared: it only keeps a delete out) and the idempotency keys (in one order
+ * for every transaction, so that two batches sharing keys wait rather than deadlock; a request
+ * with the same key running at the same time is waited for, so that its answer is the one
+ * repeated) in one statement, then reads the group and what earlier requests with the keys
+ * were answered, in another: after the locks, so that it sees what they waited for.
  */
-async function openIssuance(tx: TransactionSql, groupId: string, customerId: string, idempotencyKey: string | undefined, kind: 'initial' | 'repeat') {
-  if (!isId(groupId)) throw groupNotFound(groupId);
-  const keyLock = idempotencyKey === undefined ? tx`` : tx`, pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext(${`${groupId}:${idempotencyKey}`}))`;
-  await tx`select ${groupLockCall(tx, groupId, 'shared')} ${keyLock}`;
-  const [row] = await tx<{ name: string; expired: boolean; code: string | null; earlierCustomer: string | null; earlierKind: 'initial' | 'repeat' | null }[]>`
-    select g.name, coalesce(g.expires_at <= now(), false) as expired, e.code, e.customer_id as earlier_customer, e.kind as earlier_kind
+async function openIssuance(tx: TransactionSql, groupId: string, keys: readonly (string | undefined)[]) {
+  const given = [...new Set(keys.filter((key): key is string => key !== undefined))];
+  const [, rows] = await Promise.all([
+    tx`
+    select ${groupLockCall(tx, groupId, 'shared')},
+           (select count(pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, h))
+              from (select distinct hashtext(${`${groupId}:`} || key) as h from unnest(${given}::text[]) as key order by h) keys)`,
+    tx<{ name: string; expired: boolean; key: string | null; code: string | null; customerId: string | null; kind: 'initial' | 'repeat' | null }[]>`
+    select g.name, coalesce(g.expires_at <= now(), false) as expired, e.key, e.code, e.customer_id, e.kind
       from promo_group g
       left join lateral (
-        select c.code, i.customer_id, i.kind from code_issuance i join promo_code c on c.id = i.code_id
-         where i.group_id = g.id and i.idempotency_key = ${idempotencyKey ?? null}) e on true
-     where g.id = ${groupId} and g.deleted_at is null`;
-  if (!row) throw groupNotFound(groupId);
-  if (row.code === null) {
-    if (row.expired) throw new ConflictError(`Group "${row.name}" has expired: its codes are no longer issued.`, 'group_expired');
-    return { name: row.name };
-  }
-  if (row.earlierCustomer !== customerId) {
-    throw new ConflictError(`The idempotency key ${idempotencyKey} was used for another customer.`);
-  }
-  if (row.earlierKind !== kind) {
-    throw new ConflictError(`The idempotency key ${idempotencyKey} was used for ${row.earlierKind === 'initial' ? 'an issue' : 'a reissue'}.`);
-  }
-  return { name: row.name, earlier: row.code };
+        select i.idempotency_key as key, c.code, i.customer_id, i.kind from code_issuance i join promo_code c on c.id = i.code_id
+         where i.group_id = ${groupId} and i.idempotency_key = any(${given}::text[])) e on true
+     where g.id = ${groupId} and g.deleted_at is null`,
+  ]);
+  if (!rows[0]) throw groupNotFound(groupId);
+  const earlier = new Map<string, EarlierIssue>();
+  for (const row of rows) if (row.key !== null) earlier.set(row.key, { code: row.code!, customerId: row.customerId!, kind: row.kind! });
+  return { name: rows[0].name, expired: rows[0].expired, earlier };
 }
+
+/** What a request repeating an earlier one's key answers: that one's code, or a refusal when it is not a true repeat. */
+function earlierAnswer(before: EarlierIssue, customerId: string, key: string, kind: 'initial' | 'repeat'): IssueOutcome {
+  if (before.customerId !== customerId) return { refused: keyOfAnother(key) };
+  if (before.kind !== kind) {
+    return { refused: new ConflictError(`The idempotency key ${key} was used for ${before.kind === 'initial' ? 'an issue' : 'a reissue'}.`) };
+  }
+  return { code: before.code };
+}
+
+const keyOfAnother = (key: string) => new ConflictError(`The idempotency key ${key} was used for another customer.`);
+
+const groupExpired = (name: string) => new ConflictError(`Group "${name}" has expired: its codes are no longer issued.`, 'group_expired');
 
 /** Advisory lock class of an idempotency key of a group's issues. */
 const IDEMPOTENCY_LOCK_CLASS = 7_244_017;

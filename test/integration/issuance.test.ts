@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { issueCode, issueCodes } from '../../src/db/issuance.js';
 import { expectLifecycleInvariants } from '../support/invariants.js';
 import { eventually, groupWithCodes, mailingEnded, numberedCodes, testStack, type TestStack } from '../support/stack.js';
 
@@ -67,6 +68,75 @@ describe('direct issuance', () => {
     const issued = reads.map((read) => read.issued);
     expect(issued).toEqual([...issued].sort((a, b) => a - b)); // never goes back
     expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ total: 200, active: 99, issued: 101 });
+    await expectLifecycleInvariants(stack.sql);
+  });
+
+  it('answers each request of one shared transaction on its own: new codes, repeated keys, a key of another customer, none left', async () => {
+    const group = await groupWithCodes(stack, 'Batched', numberedCodes('Batched', 4));
+    const before = await issueCode(stack.sql, group.id, 'batch-d', 'key-d');
+    const outcomes = await issueCodes(stack.sql, group.id, [
+      { customerId: 'batch-a', idempotencyKey: 'key-a' },
+      { customerId: 'batch-b', idempotencyKey: 'key-a' }, // the key of batch-a, earlier in this batch
+      { customerId: 'batch-a', idempotencyKey: 'key-a' }, // a true repeat within the batch
+      { customerId: 'batch-d', idempotencyKey: 'key-d' }, // a repeat of an earlier issue
+      { customerId: 'batch-e', idempotencyKey: 'key-d' }, // that key, another customer
+      { customerId: 'batch-c' },
+      { customerId: 'batch-c' }, // no key: a second code for the same customer
+      { customerId: 'batch-f' }, // one more than the group has left
+    ]);
+    const codeOf = (i: number) => ('code' in outcomes[i]! ? outcomes[i].code : undefined);
+    const refusalOf = (i: number) => ('refused' in outcomes[i]! ? outcomes[i].refused.message : undefined);
+    expect(codeOf(0)).toMatch(/^Batched-/);
+    expect(refusalOf(1)).toBe('The idempotency key key-a was used for another customer.');
+    expect(codeOf(2)).toBe(codeOf(0));
+    expect(codeOf(3)).toBe(before);
+    expect(refusalOf(4)).toBe('The idempotency key key-d was used for another customer.');
+    expect([codeOf(5), codeOf(6)]).toEqual([expect.stringMatching(/^Batched-/), expect.stringMatching(/^Batched-/)]);
+    expect(refusalOf(7)).toBe('Group "Batched" has no active code left.');
+    expect(new Set([before, codeOf(0), codeOf(5), codeOf(6)]).size).toBe(4);
+    // the later requests of a short batch go without: the codes went in request order
+    const history = await stack.sql<{ customerId: string; idempotencyKey: string | null }[]>`
+      select customer_id, idempotency_key from code_issuance where group_id = ${group.id} order by id`;
+    expect(history).toEqual([
+      { customerId: 'batch-d', idempotencyKey: 'key-d' },
+      { customerId: 'batch-a', idempotencyKey: 'key-a' },
+      { customerId: 'batch-c', idempotencyKey: null },
+      { customerId: 'batch-c', idempotencyKey: null },
+    ]);
+    expect(await issueCodes(stack.sql, group.id, [{ customerId: 'batch-g', idempotencyKey: 'key-g' }])).toEqual([
+      { refused: expect.objectContaining({ message: 'Group "Batched" has no active code left.' }) },
+    ]);
+    await expect(issueCodes(stack.sql, '999999', [{ customerId: 'batch-h' }])).rejects.toThrow('There is no promo code group with id 999999.');
+    await expectLifecycleInvariants(stack.sql);
+  });
+
+  it('issues one code per key and per keyless request when 500 requests arrive at once, many sharing their keys', async () => {
+    const group = await groupWithCodes(stack, 'Crowd', numberedCodes('Crowd', 500));
+    // 100 keys, each sent 3 times by its customer and once by another; 100 requests without a key
+    const requests: { customerId: string; idempotencyKey?: string }[] = [
+      ...Array.from({ length: 300 }, (_, i) => ({ customerId: `crowd-${i % 100}`, idempotencyKey: `crowd-key-${i % 100}` })),
+      ...Array.from({ length: 100 }, (_, i) => ({ customerId: `crowd-other-${i}`, idempotencyKey: `crowd-key-${i}` })),
+      ...Array.from({ length: 100 }, (_, i) => ({ customerId: `crowd-free-${i}` })),
+    ].sort(() => Math.random() - 0.5);
+    const answers = await Promise.all(requests.map((json) => stack.api('POST', `/api/groups/${group.id}/issue`, { json })));
+    const byKey = new Map<string, Set<string>>();
+    answers.forEach((answer, i) => {
+      const { customerId, idempotencyKey } = requests[i]!;
+      if (idempotencyKey === undefined) return expect(answer.status).toBe(200);
+      const owner = byKey.get(idempotencyKey) ?? new Set<string>();
+      byKey.set(idempotencyKey, owner);
+      if (answer.status === 200) owner.add(`${customerId} ${answer.body.code}`);
+      else expect(answer.body.detail).toBe(`The idempotency key ${idempotencyKey} was used for another customer.`);
+    });
+    // every key went to exactly one customer, with one code, whichever of its four requests came first
+    for (const owners of byKey.values()) expect(owners.size).toBe(1);
+    const codes = answers.filter((answer) => answer.status === 200).map((answer) => answer.body.code);
+    expect(new Set(codes).size).toBe(200);
+    expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ total: 500, active: 300, issued: 200 });
+    // and they shared transactions: far fewer than one per code
+    const [{ transactions }] = await stack.sql<[{ transactions: number }]>`
+      select count(distinct xmin::text)::int as transactions from code_issuance where group_id = ${group.id}`;
+    expect(transactions).toBeLessThan(20);
     await expectLifecycleInvariants(stack.sql);
   });
 

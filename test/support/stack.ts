@@ -127,6 +127,7 @@ export async function testStack(
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
     maxImportBytes: options.maxImportBytes ?? 5 * 1024 * 1024,
     temporalUiUrl: 'http://localhost:8233',
+    issueBatchSize: config.PROMO_ISSUE_BATCH_SIZE,
     generationLanes: config.PROMO_GENERATE_LANES,
     smtpConfigured: config.SMTP_URL !== undefined,
     webhookPolicy: addressPolicy(parseAllowList(config.PROMO_WEBHOOK_ALLOW).entries),

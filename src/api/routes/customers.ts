@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { customerPromocodes, getCustomer, putCustomer } from '../../db/customers.js';
-import { issueCode, reissueCode } from '../../db/issuance.js';
+import { IssueBatcher } from '../../db/issue-batcher.js';
+import { reissueCode } from '../../db/issuance.js';
 import { trimmedText } from '../../domain/trimmed-text.js';
 import { type AppDeps, newRouter } from '../router.js';
 import { AttributesSchema, ContactFields, errorResponses, IdParams, jsonBody, jsonResponse, PageQuery, pageOf, security } from '../schemas/common.js';
@@ -39,8 +40,9 @@ const CustomerIdParams = z.object({
 /** A caller's key for one issue: the same key on the same group answers what it answered first. */
 export const IdempotencyKey = z.string().min(1).max(200);
 
-export function customerRoutes({ sql }: AppDeps) {
+export function customerRoutes({ sql, issueBatchSize }: AppDeps) {
   const app = newRouter();
+  const issues = new IssueBatcher(sql, issueBatchSize);
 
   app.openapi(
     createRoute({ method: 'put', path: '/customers/{id}', tags: ['Customers'], security,
@@ -71,7 +73,7 @@ export function customerRoutes({ sql }: AppDeps) {
       responses: { 200: jsonResponse('The code', z.object({ code: z.string(), kind: z.literal('initial') })), ...errorResponses } }),
     async (c) => {
       const { customerId: customer, idempotencyKey } = c.req.valid('json');
-      return c.json({ code: await issueCode(sql, c.req.valid('param').id, customer, idempotencyKey), kind: 'initial' as const }, 200);
+      return c.json({ code: await issues.issue(c.req.valid('param').id, { customerId: customer, idempotencyKey }), kind: 'initial' as const }, 200);
     },
   );
 
