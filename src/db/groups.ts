@@ -244,7 +244,7 @@ const GROUP_LOCK_CLASS = 7_244_016;
  * The call that takes a group's advisory lock: exclusive (a delete) or shared (writers of codes).
  * A caller may take it in one statement with locks of its own, then read the group itself.
  */
-export const groupLockCall = (tx: TransactionSql, id: string, mode: 'update' | 'shared') =>
+export const groupLockCall = (tx: Sql | TransactionSql, id: string, mode: 'update' | 'shared') =>
   tx`${mode === 'update' ? tx`pg_advisory_xact_lock` : tx`pg_advisory_xact_lock_shared`}(${GROUP_LOCK_CLASS}, hashint8(${id}::bigint))`;
 
 /**

@@ -1,8 +1,8 @@
 import { ConflictError } from '../domain/errors.js';
 import type { Sql, TransactionSql } from './client.js';
-import { mergeCustomers } from './customers.js';
 import { groupLockCall, groupNotFound } from './groups.js';
 import { isId } from './ids.js';
+import { pipelinedTransaction } from './pipelined-transaction.js';
 
 /** One direct issue: a new code of the group for the customer. */
 export interface IssueRequest {
@@ -24,53 +24,54 @@ export async function issueCode(sql: Sql, groupId: string, customerId: string, i
 }
 
 /**
- * Issues a code to each request, all in one transaction (the round trips and the commit are
+ * Issues a code to each request, all in one transaction (the round trip and the commit are
  * shared: see IssueBatcher), answering in the requests' order. A request whose idempotency key
  * was used before answers what it answered then; one repeating a key earlier in the same batch
- * answers what that one gets. A missing group fails the whole batch; every other refusal (no
- * code left, an expired group, a key used for another customer) is the request's own.
+ * answers what that one gets. A missing group fails the whole batch, and changes nothing; every
+ * other refusal (no code left, an expired group, a key used for another customer) is the
+ * request's own.
  *
- * Lock order, the same as a mailing's: the customer rows first (a mailing merges its customers
- * when it is recorded), then the group, shared (it only keeps a delete out), then the keys, then
- * the codes, and the group's counter slot last (through the counters trigger of the promo_code
- * update). Issues of one group do not wait for one another; two with the same key do.
+ * Lock order: the group, shared (it only keeps a delete out: issues of one group do not wait
+ * for one another), then the keys (two requests with the same key do), then the codes (skip
+ * locked), the group's counter slot (through the counters trigger of the promo_code update) and
+ * last the rows of new customers, inserted in one order as a mailing inserts them.
  */
 export async function issueCodes(sql: Sql, groupId: string, requests: readonly IssueRequest[]): Promise<IssueOutcome[]> {
   if (!isId(groupId)) throw groupNotFound(groupId);
-  return sql.begin(async (tx) => {
-    // sent at once, run in order: one round trip for the four statements (each sees what the one before it locked)
-    const [, { name, expired, earlier }, codes] = await Promise.all([
-      mergeCustomers(tx, requests.map((request) => ({ id: request.customerId }))),
-      openIssuance(tx, groupId, requests.map((request) => request.idempotencyKey)),
-      pickCodes(tx, groupId, requests),
-    ]);
-    const outcomes: IssueOutcome[] = new Array(requests.length);
-    const firstWithKey = new Map<string, number>();
-    requests.forEach(({ customerId, idempotencyKey: key }, i) => {
-      const before = key === undefined ? undefined : earlier.get(key);
-      const first = key === undefined ? undefined : firstWithKey.get(key);
-      if (before) outcomes[i] = earlierAnswer(before, customerId, key!, 'initial');
-      else if (first !== undefined) outcomes[i] = customerId === requests[first]!.customerId ? outcomes[first]! : { refused: keyOfAnother(key!) };
-      else {
-        if (key !== undefined) firstWithKey.set(key, i);
-        const code = codes.get(i);
-        if (code !== undefined) outcomes[i] = { code };
-        else outcomes[i] = { refused: expired ? groupExpired(name) : new ConflictError(`Group "${name}" has no active code left.`) };
-      }
-    });
-    return outcomes;
+  const keys = requests.map((request) => request.idempotencyKey);
+  const [, opened, picked] = await pipelinedTransaction(sql, (tx) => [
+    issuanceLocks(tx, groupId, keys),
+    earlierIssues(tx, groupId, keys),
+    pickCodes(tx, groupId, requests),
+  ]);
+  const { name, expired, earlier } = openedIssuance(groupId, opened);
+  const codes = new Map(picked.map((row) => [Number(row.request) - 1, row.code]));
+  const outcomes: IssueOutcome[] = new Array(requests.length);
+  const firstWithKey = new Map<string, number>();
+  requests.forEach(({ customerId, idempotencyKey: key }, i) => {
+    const before = key === undefined ? undefined : earlier.get(key);
+    const first = key === undefined ? undefined : firstWithKey.get(key);
+    if (before) outcomes[i] = earlierAnswer(before, customerId, key!, 'initial');
+    else if (first !== undefined) outcomes[i] = customerId === requests[first]!.customerId ? outcomes[first]! : { refused: keyOfAnother(key!) };
+    else {
+      if (key !== undefined) firstWithKey.set(key, i);
+      const code = codes.get(i);
+      if (code !== undefined) outcomes[i] = { code };
+      else outcomes[i] = { refused: expired ? groupExpired(name) : new ConflictError(`Group "${name}" has no active code left.`) };
+    }
   });
+  return outcomes;
 }
 
 /**
- * A new code for each request that needs one (by position in `requests`), in one statement: the
- * codes and their history rows. A request needs one unless its key was answered before, or by a
- * request before it in the batch, or the group is gone or expired. When the group runs short,
- * the later requests go without.
+ * A new code for each request that needs one (by position in `requests`, from 1), in one
+ * statement: the codes, their history rows and their customers. A request needs one unless its
+ * key was answered before, or by a request before it in the batch, or the group is gone or
+ * expired. When the group runs short, the later requests go without.
  */
-async function pickCodes(tx: TransactionSql, groupId: string, requests: readonly IssueRequest[]): Promise<Map<number, string>> {
+function pickCodes(tx: Sql, groupId: string, requests: readonly IssueRequest[]) {
   const keys = requests.map((r) => r.idempotencyKey ?? null);
-  const rows = await tx<{ request: string; code: string }[]>`
+  return tx<{ request: string; code: string }[]>`
     with wanted as (
       select w.request, w.customer_id, w.idempotency_key, row_number() over (order by w.request) as n
         from unnest(${requests.map((r) => r.customerId)}::text[], ${keys}::text[]) with ordinality as w (customer_id, idempotency_key, request)
@@ -92,9 +93,12 @@ async function pickCodes(tx: TransactionSql, groupId: string, requests: readonly
       returning c.id, c.code, w.request, w.customer_id, w.idempotency_key
     ), recorded as (
       insert into code_issuance (customer_id, group_id, code_id, kind, idempotency_key)
-      select customer_id, ${groupId}, id, 'initial', idempotency_key from picked order by request)
+      select customer_id, ${groupId}, id, 'initial', idempotency_key from picked order by request
+    ), known as (
+      -- code-point order, as mergeCustomers inserts a mailing's: two inserts of the same new ids wait, never deadlock
+      insert into customer (id) select distinct customer_id collate "C" from picked order by 1
+      on conflict (id) do nothing)
     select request, code from picked`;
-  return new Map(rows.map((row) => [Number(row.request) - 1, row.code]));
 }
 
 /**
@@ -105,7 +109,8 @@ async function pickCodes(tx: TransactionSql, groupId: string, requests: readonly
 export async function reissueCode(sql: Sql, groupId: string, customerId: string, idempotencyKey?: string): Promise<string | null> {
   if (!isId(groupId)) throw groupNotFound(groupId);
   return sql.begin(async (tx) => {
-    const { name, expired, earlier } = await openIssuance(tx, groupId, [idempotencyKey]);
+    const [, opened] = await Promise.all([issuanceLocks(tx, groupId, [idempotencyKey]), earlierIssues(tx, groupId, [idempotencyKey])]);
+    const { name, expired, earlier } = openedIssuance(groupId, opened);
     const before = idempotencyKey === undefined ? undefined : earlier.get(idempotencyKey);
     if (before) {
       const answer = earlierAnswer(before, customerId, idempotencyKey!, 'repeat');
@@ -132,28 +137,32 @@ interface EarlierIssue {
   kind: 'initial' | 'repeat';
 }
 
+const given = (keys: readonly (string | undefined)[]) => [...new Set(keys.filter((key): key is string => key !== undefined))];
+
 /**
- * Takes the group (shared: it only keeps a delete out) and the idempotency keys (in one order
- * for every transaction, so that two batches sharing keys wait rather than deadlock; a request
- * with the same key running at the same time is waited for, so that its answer is the one
- * repeated) in one statement, then reads the group and what earlier requests with the keys
- * were answered, in another: after the locks, so that it sees what they waited for.
+ * Takes the group (shared: it only keeps a delete out) and the idempotency keys, in one order for
+ * every transaction (two batches sharing keys wait rather than deadlock; a request with the same
+ * key running at the same time is waited for, so that its answer is the one repeated).
  */
-async function openIssuance(tx: TransactionSql, groupId: string, keys: readonly (string | undefined)[]) {
-  const given = [...new Set(keys.filter((key): key is string => key !== undefined))];
-  const [, rows] = await Promise.all([
-    tx`
+function issuanceLocks(tx: Sql | TransactionSql, groupId: string, keys: readonly (string | undefined)[]) {
+  return tx`
     select ${groupLockCall(tx, groupId, 'shared')},
            (select count(pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, h))
-              from (select distinct hashtext(${`${groupId}:`} || key) as h from unnest(${given}::text[]) as key order by h) keys)`,
-    tx<{ name: string; expired: boolean; key: string | null; code: string | null; customerId: string | null; kind: 'initial' | 'repeat' | null }[]>`
+              from (select distinct hashtext(${`${groupId}:`} || key) as h from unnest(${given(keys)}::text[]) as key order by h) keys)`;
+}
+
+/** The group, and what earlier requests with the keys were answered: a statement after issuanceLocks, so that it sees what they waited for. */
+function earlierIssues(tx: Sql | TransactionSql, groupId: string, keys: readonly (string | undefined)[]) {
+  return tx<{ name: string; expired: boolean; key: string | null; code: string | null; customerId: string | null; kind: 'initial' | 'repeat' | null }[]>`
     select g.name, coalesce(g.expires_at <= now(), false) as expired, e.key, e.code, e.customer_id, e.kind
       from promo_group g
       left join lateral (
         select i.idempotency_key as key, c.code, i.customer_id, i.kind from code_issuance i join promo_code c on c.id = i.code_id
-         where i.group_id = ${groupId} and i.idempotency_key = any(${given}::text[])) e on true
-     where g.id = ${groupId} and g.deleted_at is null`,
-  ]);
+         where i.group_id = ${groupId} and i.idempotency_key = any(${given(keys)}::text[])) e on true
+     where g.id = ${groupId} and g.deleted_at is null`;
+}
+
+function openedIssuance(groupId: string, rows: Awaited<ReturnType<typeof earlierIssues>>) {
   if (!rows[0]) throw groupNotFound(groupId);
   const earlier = new Map<string, EarlierIssue>();
   for (const row of rows) if (row.key !== null) earlier.set(row.key, { code: row.code!, customerId: row.customerId!, kind: row.kind! });
