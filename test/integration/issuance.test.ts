@@ -107,6 +107,9 @@ describe('direct issuance', () => {
       { refused: expect.objectContaining({ message: 'Group "Batched" has no active code left.' }) },
     ]);
     await expect(issueCodes(stack.sql, '999999', [{ customerId: 'batch-h' }])).rejects.toThrow('There is no promo code group with id 999999.');
+    // a customer is known once they got a code: a refusal or a missing group leaves none behind
+    const known = await stack.sql<{ id: string }[]>`select id from customer where id like 'batch-%' order by id`;
+    expect(known.map((customer) => customer.id)).toEqual(['batch-a', 'batch-c', 'batch-d']);
     await expectLifecycleInvariants(stack.sql);
   });
 
