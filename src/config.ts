@@ -33,7 +33,7 @@ const configSchema = z.object({
   PROMO_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   PROMO_MAX_BODY_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
   PROMO_GENERATE_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
-  PROMO_GENERATE_LANES: z.coerce.number().int().min(1).max(8).default(2),
+  PROMO_GENERATE_LANES: z.coerce.number().int().min(1).max(8).default(3),
   PROMO_MAX_IMPORT_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
   PROMO_IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
   /** direct issues of one group that share a transaction at most (1: each its own) */

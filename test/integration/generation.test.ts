@@ -100,13 +100,17 @@ describe('generation jobs', () => {
   });
 
   it('splits a job evenly over its lanes, each reaching its own share', async () => {
-    expect(stack.config.PROMO_GENERATE_LANES).toBe(2);
+    expect(stack.config.PROMO_GENERATE_LANES).toBe(3);
     const group = await newGroup('Lanes', "LANE-{string('A-Z', 10)}");
     const job = await generate(group.id, { quantity: 2501 });
     expect(await finished(job.id)).toMatchObject({ status: 'completed', added: 2501 });
     const lanes = await stack.sql<{ lane: number; target: string; added: string }[]>`
       select lane, target, added from generation_lane where job_id = ${job.id} order by lane`;
-    expect(lanes).toEqual([{ lane: 0, target: '1251', added: '1251' }, { lane: 1, target: '1250', added: '1250' }]);
+    expect(lanes).toEqual([
+      { lane: 0, target: '834', added: '834' },
+      { lane: 1, target: '834', added: '834' },
+      { lane: 2, target: '833', added: '833' },
+    ]);
     expect(new Set(await codesOf(group.id)).size).toBe(2501);
   });
 
