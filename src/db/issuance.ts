@@ -52,7 +52,7 @@ export async function issueCodes(sql: Sql, groupId: string, requests: readonly I
     const before = key === undefined ? undefined : earlier.get(key);
     const first = key === undefined ? undefined : firstWithKey.get(key);
     if (before) outcomes[i] = earlierAnswer(before, customerId, key!, 'initial');
-    else if (first !== undefined) outcomes[i] = customerId === requests[first]!.customerId ? outcomes[first]! : { refused: keyOfAnother(key!) };
+    else if (first !== undefined) outcomes[i] = repeatInBatch(outcomes[first]!, customerId === requests[first]!.customerId, key!);
     else {
       if (key !== undefined) firstWithKey.set(key, i);
       const code = codes.get(i);
@@ -176,6 +176,16 @@ function earlierAnswer(before: EarlierIssue, customerId: string, key: string, ki
     return { refused: new ConflictError(`The idempotency key ${key} was used for ${before.kind === 'initial' ? 'an issue' : 'a reissue'}.`) };
   }
   return { code: before.code };
+}
+
+/**
+ * What a request gets that repeats the key of one before it in the batch: that one's code when
+ * it is the same customer's. When that one was refused, nothing holds the key, and this one is
+ * refused for the same reason (the group had no code for the earlier request, none for it either).
+ */
+function repeatInBatch(first: IssueOutcome, sameCustomer: boolean, key: string): IssueOutcome {
+  if ('refused' in first || sameCustomer) return first;
+  return { refused: keyOfAnother(key) };
 }
 
 const keyOfAnother = (key: string) => new ConflictError(`The idempotency key ${key} was used for another customer.`);
