@@ -24,6 +24,9 @@ const request = (path: string, init: RequestInit = {}) =>
 describe('the database stopped', () => {
   it('makes the API answer 503 with Retry-After, not 500, and /readyz say the database is down; it answers again once it is back', async () => {
     expect((await request('/api/groups')).status).toBe(200);
+    const group = (await stack.api('POST', '/api/groups', { json: { name: 'Stocked' } })).body;
+    await stack.api('POST', `/api/groups/${group.id}/codes`, { text: 'STOCK-1\nSTOCK-2' });
+    const issue = () => request(`/api/groups/${group.id}/issue`, { method: 'POST', body: JSON.stringify({ customerId: 'outage-1' }) });
     await proxy.stop();
 
     const listed = await request('/api/groups');
@@ -32,12 +35,16 @@ describe('the database stopped', () => {
     expect(await listed.json()).toMatchObject({ status: 503, title: 'Service unavailable', detail: expect.stringContaining('database is unavailable') });
     const created = await request('/api/groups', { method: 'POST', body: JSON.stringify({ name: 'During the outage' }) });
     expect(created.status).toBe(503);
+    // a batch of direct issues is one pipelined transaction on a reserved connection: refused the same way
+    expect((await issue()).status).toBe(503);
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ database: 'down', temporal: 'ok' });
 
     await proxy.start();
     expect((await request('/api/groups')).status).toBe(200);
+    expect(await (await issue()).json()).toEqual({ code: expect.stringMatching(/^STOCK-/), kind: 'initial' });
+    expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 1, issued: 1 });
     expect((await stack.api('GET', '/api/groups')).body.items.map((group: { name: string }) => group.name)).not.toContain('During the outage');
   });
 });
