@@ -1,3 +1,4 @@
+import { lifecycleViolations } from '../test/support/lifecycle-violations.js';
 import { startTopology, type Topology } from '../test/support/topology.js';
 import { memoryMb } from './processes.js';
 import { percentile, round } from './support.js';
@@ -77,8 +78,8 @@ export async function run() {
     await Promise.all([issues, mailings, segments]);
     const jobTimes = await jobs;
     const rssEnd = await rss(topology);
-    const invariants = await lifecycleProblems(topology);
-    errors.push(...invariants);
+    const violations = Object.entries(await lifecycleViolations(topology.sql)).filter(([, rows]) => rows.length > 0);
+    errors.push(...violations.map(([invariant, rows]) => `broken: ${invariant} (${rows.length} rows)`));
 
     return [
       {
@@ -112,6 +113,7 @@ async function every(intervalMs: number, deadline: number, task: (n: number) => 
   await Promise.all(running);
 }
 
+/** Polls until `probe` gives something; a probe that fails counts as an error of the soak (unlike the topology's `until`). */
 async function waitFor<T>(probe: () => Promise<T | false | undefined>, timeoutMs = 300_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -159,18 +161,4 @@ async function job(topology: Topology, name: string, start: (groupId: string) =>
 async function rss(topology: Topology): Promise<Record<string, number>> {
   const processes = [...topology.apis, ...topology.workers];
   return Object.fromEntries(await Promise.all(processes.map(async (service) => [service.name, await memoryMb(service.pid()!, 'VmRSS')] as const)));
-}
-
-/** What breaks the code lifecycle: counters other than the rows, or codes left blocked. */
-async function lifecycleProblems(topology: Topology): Promise<string[]> {
-  const mismatched = await topology.sql<{ groupId: string }[]>`
-    select g.id as group_id from promo_group g
-      left join (select group_id, count(*) as total, count(*) filter (where status = 'active') as active from promo_code group by group_id) r on r.group_id = g.id
-      left join promo_group_counts c on c.group_id = g.id
-     where coalesce(r.total, 0) <> coalesce(c.total, 0) or coalesce(r.active, 0) <> coalesce(c.active, 0)`;
-  const [{ blocked } = { blocked: 0 }] = await topology.sql<{ blocked: number }[]>`select count(*)::int as blocked from promo_code where status = 'blocked'`;
-  return [
-    ...mismatched.map((row) => `group ${row.groupId}: counters differ from its rows`),
-    ...(blocked > 0 ? [`${blocked} codes left blocked`] : []),
-  ];
 }
