@@ -103,8 +103,8 @@ export interface Topology {
   stop(): Promise<void>;
 }
 
-/** Polls `probe` until it gives something truthy. */
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, intervalMs = 100): Promise<T> {
+/** Polls `probe` until it gives something truthy; a probe that throws (a server down for a moment) counts as not yet. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);
