@@ -389,4 +389,45 @@ describe('a production-shaped topology under faults', () => {
     expectNoCrash();
   }, 120_000);
 
+  it('(f) an API process stopped with SIGTERM (a deploy) while direct issues stream through it: each idempotency key gets one code, the same through either API', async () => {
+    dumpLogsOnFailure();
+    const keys = 1500;
+    const group = await groupWith('Deploy issues', codesOf('DEPLOY', keys + 100));
+    const victim = topology.apis[0]!;
+    const codeOfKey = new Map<number, string>();
+    let retried = 0;
+    // a client as a caller would write it: through API 1, and on any failure the same request, same key, through API 2
+    const issueWithRetry = async (n: number) => {
+      const json = { customerId: `deploy-${n}`, idempotencyKey: `deploy-key-${n}` };
+      const first = await api('POST', `/api/groups/${group.id}/issue`, { json, via: 0 }).catch((error: unknown) => ({ status: 0, text: String(error), body: undefined }));
+      if (first.status === 200) return first.body.code as string;
+      retried += 1;
+      const again = await api('POST', `/api/groups/${group.id}/issue`, { json, via: 1 });
+      expect(again.status, again.text).toBe(200);
+      return again.body.code as string;
+    };
+    let next = 0;
+    const clients = Array.from({ length: 16 }, async () => {
+      while (next < keys) {
+        const n = next++;
+        codeOfKey.set(n, await issueWithRetry(n));
+      }
+    });
+    await eventually(async () => codeOfKey.size >= keys / 4 || undefined, 60_000, 10);
+    const stopped = victim.terminate();
+    await Promise.all(clients);
+    await stopped;
+    expect(retried, 'the deploy cut requests off').toBeGreaterThan(0);
+
+    expect(codeOfKey.size).toBe(keys);
+    expect(new Set(codeOfKey.values()).size, 'one code per key').toBe(keys);
+    // every key again, through the API that stayed: the code it was answered, nothing more issued
+    for (let n = 0; n < keys; n += 1) {
+      const again = await api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: `deploy-${n}`, idempotencyKey: `deploy-key-${n}` }, via: 1 });
+      if (again.body?.code !== codeOfKey.get(n)) expect({ key: n, status: again.status, code: again.body?.code }).toEqual({ key: n, status: 200, code: codeOfKey.get(n) });
+    }
+    expect((await api('GET', `/api/groups/${group.id}`, { via: 1 })).body).toMatchObject({ total: keys + 100, active: 100, blocked: 0, issued: keys });
+    await expectLifecycleInvariants(topology.sql);
+    expectNoCrash();
+  }, 120_000);
 });
