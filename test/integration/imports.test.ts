@@ -134,6 +134,19 @@ describe('importing a TXT file', () => {
     expect(description.typedSearchAttributes.get(PromoJobKind)).toBe('import');
   });
 
+  it("keeps a long rejected line whole in the rejects and its first 200 characters in the job's problems, whether or not the batch meets a stored code", async () => {
+    const long = `${'W'.repeat(150)} ${'ü'.repeat(149)}`;
+    const other = await newGroup('Long other');
+    await stack.api('POST', `/api/groups/${other.id}/codes`, { json: { codes: ['LONG-TAKEN'] } });
+    for (const [name, file] of [['Long new', `LONG-1\n${long}`], ['Long stored', `LONG-2\n${long}\nLONG-TAKEN`]] as const) {
+      const group = await newGroup(name);
+      const done = await finished((await startImport(group.id, file)).id);
+      expect(done.errors[0]).toEqual({ line: 2, value: long.slice(0, 200), reason: 'contains whitespace' });
+      expect(await rejectsCsv(done.id)).toContain(toCsvRow([2, long, 'contains whitespace']));
+      await expectConsistent(done, group.id);
+    }
+  });
+
   it('imports an empty file as a job with nothing to do', async () => {
     const group = await newGroup('Empty file');
     const job = await startImport(group.id, '\n \n');
