@@ -39,7 +39,7 @@ export async function run() {
         pool.begin(async (tx) => {
           const [picked] = await tx<{ id: string }[]>`
             update promo_code set status = 'issued', customer_id = ${`base-${n}`}, issued_at = now()
-             where id = (select id from promo_code where group_id = ${baseline} and status = 'active' order by group_id, status, id limit 1 for update skip locked)
+             where id = (select id from promo_code where group_id = ${baseline} and status = 'active' order by id limit 1 for update skip locked)
             returning id`;
           await tx`insert into customer (id) values (${`base-${n}`}) on conflict do nothing`;
           await tx`insert into code_issuance (customer_id, group_id, code_id, kind) values (${`base-${n}`}, ${baseline}, ${picked!.id}, 'initial')`;

@@ -83,9 +83,8 @@ function pickCodes(tx: Sql, groupId: string, requests: readonly IssueRequest[]) 
                                      and i.idempotency_key is not null))) -- lets the planner use the keys' partial unique index
     ), free as (
       select id, row_number() over (order by id) as n
-        -- in the order of the (group_id, status, id) index: the primary key's order would walk past every other code
         from (select id from promo_code where group_id = ${groupId} and status = 'active'
-               order by group_id, status, id limit (select count(*) from wanted) for update skip locked) f
+               order by id limit (select count(*) from wanted) for update skip locked) f
     ), picked as (
       update promo_code c set status = 'issued', customer_id = w.customer_id, issued_at = now()
         from free join wanted w using (n)

@@ -82,9 +82,8 @@ async function reserveGroup(tx: TransactionSql, mailing: MailingRecord, group: M
   const [{ blocked } = { blocked: 0 }] = await tx<{ blocked: number }[]>`
     with picked as (
       select id, row_number() over (order by id) as rn
-        -- in the order of the (group_id, status, id) index: the primary key's order would walk past every other code
         from (select id from promo_code where group_id = ${group.id} and status = 'active'
-               order by group_id, status, id limit ${needed} for update skip locked) as p
+               order by id limit ${needed} for update skip locked) as p
     ), recipients as (
       select seq, row_number() over (order by seq) as rn from mailing_recipient where mailing_id = ${mailing.id}
     ), blocked as (
