@@ -14,16 +14,6 @@ export interface IssueRequest {
 export type IssueOutcome = { code: string } | { refused: ConflictError };
 
 /**
- * Issues one active code of the group to the customer (initial issuance), in one transaction.
- * The same idempotency key on the same group answers the code it issued the first time.
- */
-export async function issueCode(sql: Sql, groupId: string, customerId: string, idempotencyKey?: string): Promise<string> {
-  const [outcome] = (await issueCodes(sql, groupId, [{ customerId, idempotencyKey }])) as [IssueOutcome];
-  if ('refused' in outcome) throw outcome.refused;
-  return outcome.code;
-}
-
-/**
  * Issues a code to each request, all in one transaction (the round trip and the commit are
  * shared: see IssueBatcher), answering in the requests' order. A request whose idempotency key
  * was used before answers what it answered then; one repeating a key earlier in the same batch

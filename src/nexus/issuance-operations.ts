@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { customerId, IdempotencyKey } from '../api/routes/customers.js';
 import type { IssueCodeInput, IssuedCode, ReissueCodeInput, ReissuedCode } from '../client/types.js';
 import type { Sql } from '../db/client.js';
-import { issueCode, reissueCode } from '../db/issuance.js';
+import type { IssueBatcher } from '../db/issue-batcher.js';
+import { reissueCode } from '../db/issuance.js';
 import { trimmedText } from '../domain/trimmed-text.js';
 import { nexusErrors, parseInput } from './errors.js';
 import { groupIdByName } from './group-by-name.js';
@@ -12,14 +13,17 @@ const group = trimmedText(200);
 const IssueInput = z.object({ group, customerId, idempotencyKey: IdempotencyKey }).strict();
 const ReissueInput = z.object({ group, customerId, idempotencyKey: IdempotencyKey.optional() }).strict();
 
-/** `issueCode` and `reissueCode`: what POST /api/groups/{id}/issue and …/reissue do, the group given by name. */
-export function issuanceOperations(sql: Sql) {
+/**
+ * `issueCode` and `reissueCode`: what POST /api/groups/{id}/issue and …/reissue do, the group
+ * given by name; issues go through the worker's IssueBatcher, as the API's go through its own.
+ */
+export function issuanceOperations(sql: Sql, issues: IssueBatcher) {
   return {
     issueCode: (_ctx: unknown, input: IssueCodeInput): Promise<IssuedCode> =>
       nexusErrors(async () => {
         const request = parseInput(IssueInput, input, 'issueCode');
         const groupId = await groupIdByName(sql, request.group);
-        return { code: await issueCode(sql, groupId, request.customerId, request.idempotencyKey), kind: 'initial' };
+        return { code: await issues.issue(groupId, { customerId: request.customerId, idempotencyKey: request.idempotencyKey }), kind: 'initial' };
       }),
     reissueCode: (_ctx: unknown, input: ReissueCodeInput): Promise<ReissuedCode> =>
       nexusErrors(async () => {

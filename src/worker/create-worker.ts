@@ -56,7 +56,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities({ sql: options.sql, config: options.config, renderPool, temporal: options.temporal, taskQueue: options.taskQueue, logger: options.logger ?? logger }),
-    nexusServices: [promoCodesHandler({ sql: options.sql })],
+    nexusServices: [promoCodesHandler({ sql: options.sql, issueBatchSize: options.config.PROMO_ISSUE_BATCH_SIZE })],
     interceptors: { activity: [activityMetricsInterceptor(metrics)] },
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }

@@ -61,6 +61,23 @@ describe('issueCode and reissueCode through Nexus', () => {
     expect(messages.slice(0, 2)).toEqual(['NexusOperationFailure: nexus operation completed unsuccessfully', 'ApplicationFailure: Group "Empty Nexus" has no active code left.']);
   });
 
+  it('answers callers issuing at the same time each on their own, through the worker\'s batches: one code each while codes last, then "none left"', async () => {
+    const group = await groupWithCodes(stack, 'Rush Nexus', numberedCodes('RN', 15));
+    const callers = Array.from({ length: 20 }, (_, i) => run<{ code: string }>('WelcomeCodeWorkflow', { group: 'Rush Nexus', customerId: `rn-${i}` }));
+    const outcomes = await Promise.allSettled(callers);
+    const codes = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value.code] : []));
+    expect(codes).toHaveLength(15);
+    expect(new Set(codes).size).toBe(15);
+    for (const outcome of outcomes.filter((o) => o.status === 'rejected')) {
+      expect(String((outcome as PromiseRejectedResult).reason.cause?.cause?.message)).toBe('Group "Rush Nexus" has no active code left.');
+    }
+    // one more round of the same callers (same idempotency keys) changes nothing
+    const again = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => run<{ code: string }>('WelcomeCodeWorkflow', { group: 'Rush Nexus', customerId: `rn-${i}` })));
+    expect(again.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value.code] : [])).sort()).toEqual([...codes].sort());
+    expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 0, issued: 15 });
+    await expectLifecycleInvariants(stack.sql);
+  });
+
   it('fails the caller at once when no group has that name', async () => {
     const started = Date.now();
     const messages = await failure(run('ReminderWorkflow', { group: 'No Such Group', customerId: 'ns-1' }));
