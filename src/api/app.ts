@@ -1,6 +1,5 @@
-import { bodyLimit } from 'hono/body-limit';
-import { HTTPException } from 'hono/http-exception';
 import { apiAuth } from '../auth/middleware.js';
+import { limitBody } from './body-limit.js';
 import { SESSION_COOKIE } from '../auth/sessions.js';
 import { docsRoutes, isDocsPath } from './docs.js';
 import { refineDocument } from './openapi-document.js';
@@ -15,7 +14,7 @@ import { segmentRoutes } from './routes/segments.js';
 import { healthRoutes } from './routes/health.js';
 import { IMPORT_UPLOAD_PATH, importRoutes } from './routes/imports.js';
 import { jobRoutes } from './routes/jobs.js';
-import { mailingRoutes } from './routes/mailings.js';
+import { mailingRoutes, RECIPIENTS_UPLOAD_PATH } from './routes/mailings.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { uiRoutes } from '../ui/routes.js';
@@ -36,16 +35,12 @@ export function createApp(deps: AppDeps) {
   const auth = apiAuth(deps);
   app.use('/api/*', (c, next) => (isDocsPath(c.req.path) ? next() : auth(c, next)));
   app.use('/metrics', auth);
-  const limitBody = bodyLimit({
-    maxSize: deps.maxBodyBytes,
-    onError: () => {
-      throw new HTTPException(413, { message: `The body is larger than ${deps.maxBodyBytes} bytes.` });
-    },
-  });
+  const bodyLimit = limitBody(deps.maxBodyBytes);
   // an import streams its body under its own limit (maxImportBytes); bodyLimit would buffer it
-  app.use('*', (c, next) => (IMPORT_UPLOAD_PATH.test(c.req.path) ? next() : limitBody(c, next)));
+  app.use('*', (c, next) => (IMPORT_UPLOAD_PATH.test(c.req.path) ? next() : bodyLimit(c, next)));
   // no NUL character or lone surrogate reaches PostgreSQL: a 400 naming the field instead of a 500
-  app.use('/api/*', rejectUnstorableText(app, (path) => IMPORT_UPLOAD_PATH.test(path)));
+  // (the streamed uploads check their lines themselves)
+  app.use('/api/*', rejectUnstorableText(app, (path) => IMPORT_UPLOAD_PATH.test(path) || RECIPIENTS_UPLOAD_PATH.test(path)));
 
   app.route('/', healthRoutes(deps));
   app.route('/', metricsRoutes(metrics.registry));

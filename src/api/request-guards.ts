@@ -72,7 +72,7 @@ const decode = (segment: string): string => {
  * PostgreSQL stores no NUL character and no lone surrogate: a request that carries one in a
  * path segment, a query parameter (name or value) or a JSON body (keys or values) is a 400
  * naming where, before any route runs. Bodies a route streams (`skipBody`) are left to
- * the route. The body read here stays readable: Hono caches it, and the raw request is rebuilt.
+ * the route. The routes read the body checked here from Hono's cache: `c.req.raw` is spent.
  */
 export function rejectUnstorableText(app: OpenAPIHono, skipBody: (path: string) => boolean): MiddlewareHandler {
   const declared = declaredPaths(app);
@@ -105,8 +105,6 @@ async function bodyErrors(c: Context): Promise<FieldError[]> {
   const mediaType = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
   if (!JSON_TYPE.test(mediaType) || c.req.method === 'GET' || c.req.method === 'HEAD') return [];
   const text = await c.req.text();
-  // a route that reads the raw stream (NDJSON sent as JSON) still finds the body
-  c.req.raw = new Request(c.req.raw, { body: text });
   if (!mayHoldUnstorable(text)) return [];
   let parsed: unknown;
   try {

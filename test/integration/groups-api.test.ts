@@ -80,8 +80,15 @@ describe('groups', () => {
     expectProblem(await stack.api('POST', '/api/groups', { text: 'name=x', headers: { 'content-type': 'application/xml' } }), 415);
   });
 
-  it('refuses a body over the limit with 413', async () => {
+  it('refuses a body over the limit with 413, declared or chunked, and takes a chunked one under it', async () => {
     expectProblem(await stack.api('POST', '/api/groups', { json: { name: 'big', description: 'x'.repeat(70 * 1024) } }), 413);
+    // a stream goes out chunked, with no Content-Length: the limit counts it as it arrives
+    const chunked = (text: string) => ({ body: new Blob([text]).stream(), headers: { 'content-type': 'application/json' } });
+    expectProblem(await stack.api('POST', '/api/groups', chunked(JSON.stringify({ name: 'big chunked', description: 'x'.repeat(70 * 1024) }))), 413);
+    const small = await stack.api('POST', '/api/groups', chunked(JSON.stringify({ name: 'small chunked' })));
+    expect(small.status).toBe(201);
+    const names = (await stack.sql<{ name: string }[]>`select name from promo_group where name like '%chunked' or name = 'big'`).map((row) => row.name);
+    expect(names).toEqual(['small chunked']);
   });
 
   it('answers 404 for unknown and malformed ids', async () => {

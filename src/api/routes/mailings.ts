@@ -21,6 +21,8 @@ import { unstorableStrings } from '../text-guard.js';
 
 const tags = ['Mailings'];
 const RECIPIENT_CHUNK = 5000;
+/** the recipients upload reads its body as a stream, a line at a time */
+export const RECIPIENTS_UPLOAD_PATH = /^\/api\/mailings\/[^/]+\/recipients\/?$/;
 
 export function mailingRoutes(deps: AppDeps) {
   const { sql } = deps;
