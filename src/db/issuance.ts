@@ -62,15 +62,14 @@ export async function issueCodes(sql: Sql, groupId: string, requests: readonly I
 function pickCodes(tx: Sql, groupId: string, requests: readonly IssueRequest[]) {
   const keys = requests.map((r) => r.idempotencyKey ?? null);
   return tx<{ request: string; code: string }[]>`
-    with wanted as (
+    with answered as materialized (${issuancesWithKeys(tx, groupId, keys)}
+    ), wanted as (
       select w.request, w.customer_id, w.idempotency_key, row_number() over (order by w.request) as n
         from unnest(${requests.map((r) => r.customerId)}::text[], ${keys}::text[]) with ordinality as w (customer_id, idempotency_key, request)
        where exists (select from promo_group g where g.id = ${groupId} and g.deleted_at is null and not coalesce(g.expires_at <= now(), false))
          and (w.idempotency_key is null
               or (not exists (select from unnest(${keys}::text[]) with ordinality as e (key, request) where e.key = w.idempotency_key and e.request < w.request)
-                  and not exists (select from code_issuance i
-                                   where i.group_id = ${groupId} and i.idempotency_key = w.idempotency_key
-                                     and i.idempotency_key is not null))) -- lets the planner use the keys' partial unique index
+                  and not exists (select from answered a where a.key = w.idempotency_key)))
     ), free as (
       select id, row_number() over (order by id) as n
         from (select id from promo_code where group_id = ${groupId} and status = 'active'
@@ -126,7 +125,7 @@ interface EarlierIssue {
   kind: 'initial' | 'repeat';
 }
 
-const given = (keys: readonly (string | undefined)[]) => [...new Set(keys.filter((key): key is string => key !== undefined))];
+const given = (keys: readonly (string | null | undefined)[]) => [...new Set(keys.filter((key): key is string => key != null))];
 
 /**
  * Takes the group (shared: it only keeps a delete out) and the idempotency keys, in one order for
@@ -146,9 +145,24 @@ function earlierIssues(tx: Sql | TransactionSql, groupId: string, keys: readonly
     select g.name, coalesce(g.expires_at <= now(), false) as expired, e.key, e.code, e.customer_id, e.kind
       from promo_group g
       left join lateral (
-        select i.idempotency_key as key, c.code, i.customer_id, i.kind from code_issuance i join promo_code c on c.id = i.code_id
-         where i.group_id = ${groupId} and i.idempotency_key = any(${given(keys)}::text[])) e on true
+        select i.key, c.code, i.customer_id, i.kind from (${issuancesWithKeys(tx, groupId, keys)}) i join promo_code c on c.id = i.code_id) e on true
      where g.id = ${groupId} and g.deleted_at is null`;
+}
+
+/**
+ * The group's issuances under any of `keys`, by one lookup of the keys' index a key. Joined as a
+ * whole instead, on statistics from before the group's history (a busy new group's), the planner
+ * read every keyed issuance of the group for each batch: the cost of an issue grew with the
+ * group. `offset 0` keeps each key's lookup its own.
+ */
+function issuancesWithKeys(tx: Sql | TransactionSql, groupId: string, keys: readonly (string | null | undefined)[]) {
+  return tx`
+    select k.key, i.code_id, i.customer_id, i.kind
+      from unnest(${given(keys)}::text[]) as k (key)
+      cross join lateral (select i.code_id, i.customer_id, i.kind from code_issuance i
+                           where i.group_id = ${groupId} and i.idempotency_key = k.key
+                             and i.idempotency_key is not null -- lets the planner use the keys' partial unique index
+                          offset 0) i`;
 }
 
 function openedIssuance(groupId: string, rows: Awaited<ReturnType<typeof earlierIssues>>) {

@@ -237,7 +237,7 @@ async function settleCodes(
  * this mailing; statistics of promo_code taken before the reservation say that no code is, so
  * the planner expected one row from a scan of the whole table, and compared every row with every
  * code of the list: 27 s for 1,000 codes among 100,000 blocked ones
- * (test/integration/settle-plans.test.ts). Nothing these transactions do wants a full scan.
+ * (test/integration/query-plans.test.ts). Nothing these transactions do wants a full scan.
  */
 async function byPrimaryKey(tx: TransactionSql): Promise<void> {
   await tx`set local enable_seqscan = off`;
