@@ -36,7 +36,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', (c, next) => (isDocsPath(c.req.path) ? next() : auth(c, next)));
   app.use('/metrics', auth);
   const bodyLimit = limitBody(deps.maxBodyBytes);
-  // an import streams its body under its own limit (maxImportBytes); bodyLimit would buffer it
+  // an import streams its body under its own, larger limit (maxImportBytes)
   app.use('*', (c, next) => (IMPORT_UPLOAD_PATH.test(c.req.path) ? next() : bodyLimit(c, next)));
   // no NUL character or lone surrogate reaches PostgreSQL: a 400 naming the field instead of a 500
   // (the streamed uploads check their lines themselves)

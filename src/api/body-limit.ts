@@ -8,7 +8,7 @@ import { HTTPException } from 'hono/http-exception';
  * (chunked) goes through hono's bodyLimit, which counts it as it streams. Why not bodyLimit for
  * all: it reads `c.req.raw.body`, which makes @hono/node-server build a whole web Request (an
  * undici Request, a ReadableStream, an AbortSignal) for every request, GETs too, where the
- * routes' own reads take the server's direct path: a sixth of the API's CPU under
+ * routes' own reads take the server's direct path: a fifth of the API's busy time under
  * `npm run bench -- issue`.
  */
 export function limitBody(maxBytes: number): MiddlewareHandler {
