@@ -58,7 +58,7 @@ export interface CodeOwner {
   jobId: string;
 }
 
-const CODE_KEY = 'promo_code_code_key';
+export const CODE_KEY = 'promo_code_code_key';
 
 /**
  * Adds those of the distinct `codes` that are stored nowhere and returns how many. With `copy`,
@@ -79,7 +79,7 @@ export async function insertNewCodes(tx: TransactionSql, owner: CodeOwner, codes
  * Adds the distinct `codes` by one COPY (from a savepoint) when none of them is stored
  * anywhere yet, and says whether it did; when one is, adds none.
  */
-export async function copyNewCodes(tx: TransactionSql, owner: CodeOwner, codes: readonly string[]): Promise<boolean> {
+async function copyNewCodes(tx: TransactionSql, owner: CodeOwner, codes: readonly string[]): Promise<boolean> {
   if (codes.length === 0) return true;
   try {
     await tx.savepoint((sp) => copyFrom(sp`copy promo_code (group_id, code, job_id) from stdin`, copyRows(owner, codes)));
