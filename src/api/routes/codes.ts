@@ -24,8 +24,11 @@ const CodeParams = z.object({
   code: z.string().openapi({
     param: { name: 'code', in: 'path' },
     example: 'SUMMER-S5070RLLjJLWqpf',
-    pattern: '^[!-~]{1,64}$',
-    description: 'the code, percent-encoded where a path needs it (`/` as `%2F`); one not stored is a 404',
+    // printable ASCII, 1 to 64 characters, but not `.` or `..` (spelled out: no lookahead, so that generators of test data can read it)
+    pattern: '^(?:[!-\\-/-~][!-~]{0,63}|\\.[!-\\-/-~][!-~]{0,62}|\\.\\.[!-~]{1,62})$',
+    description:
+      'the code, percent-encoded where a path needs it (`/` as `%2F`); one not stored is a 404. ' +
+      'The codes `.` and `..` cannot be named in a path: URLs drop such segments, even percent-encoded',
   }),
 });
 
