@@ -124,10 +124,11 @@ type BatchLines = () => PendingQuery<Row[]>;
  * problem) or a repeat of a valid value on an earlier line of the batch (`duplicate of line N`).
  * Returns the batch's counts, its last line, and its first problems.
  *
- * The usual file holds new codes, and the plain insert adds them all; one stored already fails
- * the statement (run it from a savepoint). With `skipStored` the insert skips stored codes (a
- * third slower) and rejects each: `duplicate of an earlier line` when this job added it, else
- * `already stored` (also when another writer stored it meanwhile, which this statement cannot see).
+ * The usual file holds new codes, and the plain insert adds them all; it runs from a savepoint,
+ * and one code stored already fails it as a whole. With `skipStored` the insert skips stored
+ * codes (a third slower) and rejects each: `duplicate of an earlier line` when this job added
+ * it, else `already stored` (also when another writer stored it meanwhile, which this statement
+ * cannot see).
  */
 async function moveLines(tx: TransactionSql, owner: CodeOwner, lines: BatchLines, skipStored: boolean) {
   const statement = (sql: TransactionSql) => sql<{ processed: number; invalid: number; added: number; upto: string; problems: Problem[] }[]>`
@@ -151,7 +152,7 @@ async function moveLines(tx: TransactionSql, owner: CodeOwner, lines: BatchLines
     select count(*)::int as processed, (count(*) filter (where problem is not null))::int as invalid, (select count(*) from added)::int as added,
            max(line) as upto,
            (select coalesce(json_agg(json_build_object('line', line, 'value', left(value, ${PROBLEM_VALUE_LENGTH}), 'reason', reason) order by line), '[]')
-              from (select * from rejected order by line limit ${MAX_JOB_PROBLEMS}) first) as problems
+              from (select * from rejected order by line limit ${MAX_JOB_PROBLEMS}) head) as problems
       from slice`;
   const [row] = skipStored ? await statement(tx) : await tx.savepoint(statement);
   return row!;
