@@ -361,11 +361,14 @@ describe('large imports', () => {
 });
 
 describe('crash safety', () => {
-  it('ends with the same counts when the worker is killed mid-import and restarted', async () => {
+  it.each([
+    ['killed (SIGKILL)', 'kill'],
+    ['stopped as a deploy does (SIGTERM)', 'terminate'],
+  ] as const)('ends with the same counts when the worker is %s mid-import and restarted', async (_, stop) => {
     const crashStack = await testStack({ worker: false, env: { PROMO_IMPORT_BATCH_SIZE: '500' } });
-    const group = await newGroup('Killed import', crashStack);
+    const group = await newGroup(`Stopped import ${stop}`, crashStack);
     const lines = Array.from({ length: 30_000 }, (_, i) => (i % 100 === 99 ? `KI-${i - 50}` : i % 1000 === 10 ? `bad ${i}` : `KI-${i}`));
-    const job = await killWorkerMidJob(crashStack, () => startImport(group.id, streamOf(lines), 'text/plain', crashStack), (progress) => progress.processed >= 3000);
+    const job = await killWorkerMidJob(crashStack, () => startImport(group.id, streamOf(lines), 'text/plain', crashStack), (progress) => progress.processed >= 3000, stop);
     const done = await finished(job.id, crashStack);
     expect(done).toMatchObject({ status: 'completed', requested: 30_000, processed: 30_000, duplicates: 300, invalid: 30, added: 30_000 - 330 });
     await expectConsistent(done, group.id, crashStack);
