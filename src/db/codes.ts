@@ -58,32 +58,35 @@ export interface CodeOwner {
   jobId: string;
 }
 
-export const CODE_KEY = 'promo_code_code_key';
+const CODE_KEY = 'promo_code_code_key';
 
 /**
- * Adds those of the distinct `codes` that are stored nowhere and returns how many. With `copy`,
+ * Adds those of the distinct `codes` that are stored nowhere and returns how many, in the code
+ * index's order (ASCII codes: JavaScript's order is the "C" collation's), so that the index is
+ * written page by page (bench -- generate about 10 % faster than in random order). With `copy`,
  * first as one COPY, which fails as a whole on the first code stored already: then, from a
  * savepoint, the way that skips stored codes one by one.
  */
 export async function insertNewCodes(tx: TransactionSql, owner: CodeOwner, codes: readonly string[], copy: boolean): Promise<number> {
   if (codes.length === 0) return 0;
-  if (copy && (await copyNewCodes(tx, owner, codes))) return codes.length;
+  const sorted = [...codes].sort();
+  const copied = copy && (await unlessStored(tx, (sp) => copyFrom(sp`copy promo_code (group_id, code, job_id) from stdin`, copyRows(owner, sorted)).then(() => true as const)));
+  if (copied) return codes.length;
   const result = await tx`
     insert into promo_code (group_id, code, job_id)
-    select ${owner.groupId}, code, ${owner.jobId} from unnest(${codes as string[]}::text[]) as code
+    select ${owner.groupId}, code, ${owner.jobId} from unnest(${sorted}::text[]) as code
     on conflict (code) do nothing`;
   return result.count;
 }
 
 /**
- * Adds the distinct `codes` by one COPY (from a savepoint) when none of them is stored
- * anywhere yet, and says whether it did; when one is, adds none.
+ * Runs `insert`, which adds codes without checking for stored ones, from a savepoint and answers
+ * its result; false when one of its codes is stored already, which fails it as a whole (nothing
+ * added). Adding without the check is the fast way for codes that are almost always new.
  */
-async function copyNewCodes(tx: TransactionSql, owner: CodeOwner, codes: readonly string[]): Promise<boolean> {
-  if (codes.length === 0) return true;
+export async function unlessStored<T extends object | true>(tx: TransactionSql, insert: (sp: TransactionSql) => Promise<T>): Promise<T | false> {
   try {
-    await tx.savepoint((sp) => copyFrom(sp`copy promo_code (group_id, code, job_id) from stdin`, copyRows(owner, codes)));
-    return true;
+    return (await tx.savepoint(insert)) as T;
   } catch (error) {
     if (!isUniqueViolation(error, CODE_KEY)) throw error;
     return false;

@@ -2,9 +2,8 @@ import type { PendingQuery, Row } from 'postgres';
 import { type FileValue, ImportFileParser, type ImportFormat } from '../domain/import-file.js';
 import { IMPORT_LANES, laneOf } from '../domain/import-lanes.js';
 import type { Sql, TransactionSql } from './client.js';
-import { CODE_KEY, type CodeOwner } from './codes.js';
+import { type CodeOwner, unlessStored } from './codes.js';
 import { copyField, copyFrom } from './copy.js';
-import { isUniqueViolation } from './errors.js';
 import { lockGroup } from './groups.js';
 import { addBatchToJob, type BatchOutcome, createJob, getJob, jobBatch, type JobRecord, MAX_JOB_PROBLEMS } from './jobs.js';
 
@@ -98,10 +97,7 @@ export async function importBatch(sql: Sql, jobId: string, lane: number, batchSi
     const to = (BigInt(from) + BigInt(batchSize * IMPORT_LANES)).toString();
     const lines = () => tx`import_line where job_id = ${jobId} and lane = ${lane} and line >= ${from}::bigint and line < ${to}::bigint`;
     const owner = { groupId: job.groupId, jobId };
-    const moved = await moveLines(tx, owner, lines, false).catch((error: unknown) => {
-      if (isUniqueViolation(error, CODE_KEY)) return moveLines(tx, owner, lines, true);
-      throw error;
-    });
+    const moved = (await unlessStored(tx, (sp) => moveLines(sp, owner, lines, false))) || (await moveLines(tx, owner, lines, true));
     heartbeat();
     const updated = await addBatchToJob(tx, jobId, {
       processed: moved.processed, added: moved.added, duplicates: moved.processed - moved.added - moved.invalid, invalid: moved.invalid, problems: moved.problems,
@@ -124,37 +120,36 @@ type BatchLines = () => PendingQuery<Row[]>;
  * problem) or a repeat of a valid value on an earlier line of the batch (`duplicate of line N`).
  * Returns the batch's counts, its last line, and its first problems.
  *
- * The usual file holds new codes, and the plain insert adds them all; it runs from a savepoint,
- * and one code stored already fails it as a whole. With `skipStored` the insert skips stored
- * codes (a third slower) and rejects each: `duplicate of an earlier line` when this job added
- * it, else `already stored` (also when another writer stored it meanwhile, which this statement
- * cannot see).
+ * The usual file holds new codes, and the plain insert adds them all (run it through
+ * unlessStored: one code stored already fails it as a whole). With `skipStored` the insert
+ * skips stored codes (a third slower) and rejects each: `duplicate of an earlier line` when this
+ * job added it, else `already stored` (also when another writer stored it meanwhile, which this
+ * statement cannot see).
  */
 async function moveLines(tx: TransactionSql, owner: CodeOwner, lines: BatchLines, skipStored: boolean) {
-  const statement = (sql: TransactionSql) => sql<{ processed: number; invalid: number; added: number; upto: string; problems: Problem[] }[]>`
+  const [row] = await tx<{ processed: number; invalid: number; added: number; upto: string; problems: Problem[] }[]>`
     with slice as (
       select line, value, problem, min(line) filter (where problem is null) over (partition by value) as first
         from ${lines()}),
     added as (
       insert into promo_code (group_id, code, job_id)
       select ${owner.groupId}, value, ${owner.jobId} from slice where line = first order by value
-      ${skipStored ? sql`on conflict (code) do nothing` : sql``}
+      ${skipStored ? tx`on conflict (code) do nothing` : tx``}
       returning code),
     rejected as (
       insert into import_reject (job_id, line, value, reason)
       select ${owner.jobId}::bigint, line, value, coalesce(problem, 'duplicate of line ' || first) from slice where problem is not null or line <> first
-      ${skipStored ? sql`
+      ${skipStored ? tx`
       union all
       select ${owner.jobId}::bigint, line, value,
              case when (select job_id from promo_code where code = s.value) = ${owner.jobId}::bigint then 'duplicate of an earlier line' else 'already stored' end
-        from slice s where line = first and not exists (select 1 from added where added.code = s.value)` : sql``}
+        from slice s where line = first and not exists (select 1 from added where added.code = s.value)` : tx``}
       returning line, value, reason)
     select count(*)::int as processed, (count(*) filter (where problem is not null))::int as invalid, (select count(*) from added)::int as added,
            max(line) as upto,
            (select coalesce(json_agg(json_build_object('line', line, 'value', left(value, ${PROBLEM_VALUE_LENGTH}), 'reason', reason) order by line), '[]')
               from (select * from rejected order by line limit ${MAX_JOB_PROBLEMS}) head) as problems
       from slice`;
-  const [row] = skipStored ? await statement(tx) : await tx.savepoint(statement);
   return row!;
 }
 
