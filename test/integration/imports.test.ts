@@ -1,9 +1,12 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toCsvRow } from '../../src/api/csv.js';
 import { copyFrom } from '../../src/db/copy.js';
 import { PromoJobKind } from '../../src/temporal/search-attributes.js';
 import { killWorkerMidJob } from '../support/crash.js';
-import { eventually, startTestWorker, testStack, type TestStack } from '../support/stack.js';
+import { serveStack } from '../support/http-server.js';
+import { eventually, startTestWorker, TEST_TOKEN, testStack, type TestStack } from '../support/stack.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const MAX_IMPORT_BYTES = 1024 * 1024;
@@ -92,6 +95,13 @@ async function expectConsistent(job: Job, groupId: string, via = stack) {
   expect(rows).toMatchObject({ codes: job.added, rejects: job.duplicates + job.invalid, staged: 0 });
   expect(job.processed).toBe(job.added + job.duplicates + job.invalid);
   expect((await via.api('GET', `/api/groups/${groupId}`)).body).toMatchObject({ total: rows!.group, active: rows!.group });
+}
+
+/** Connections of the database in a COPY into import_line: uploads being staged. */
+async function copying(): Promise<number> {
+  const [row] = await stack.sql<{ count: number }[]>`
+    select count(*)::int as count from pg_stat_activity where pid <> pg_backend_pid() and query ilike 'copy import_line%'`;
+  return row!.count;
 }
 
 async function leftovers(groupId: string, via = stack) {
@@ -254,6 +264,31 @@ describe('upload rules', () => {
     expect(fits.length).toBeLessThan(MAX_IMPORT_BYTES);
     expect(fits.length).toBeGreaterThan(MAX_BODY_BYTES * 10);
     expect((await finished((await startImport(group.id, fits)).id)).added).toBe(70_000);
+  });
+
+  it.each([
+    ['chunked', { 'transfer-encoding': 'chunked' }],
+    ['of a declared length', { 'content-length': String(MAX_IMPORT_BYTES - 1) }],
+  ])('leaves no job, no staged line and no code when the client drops the connection mid-upload (body %s)', async (kind, framing) => {
+    const group = await newGroup(`Dropped upload, ${kind}`);
+    const base = await serveStack(stack);
+    const socket = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+    await once(socket, 'connect');
+    const chunked = 'transfer-encoding' in framing;
+    const head = Object.entries({ host: '127.0.0.1', authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'text/plain', ...framing })
+      .map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.write(`POST /api/groups/${group.id}/imports HTTP/1.1\r\n${head}\r\n`);
+    const part = Array.from({ length: 5_000 }, (_, i) => `DROP-${group.id}-${i}\n`).join('');
+    socket.write(chunked ? `${part.length.toString(16)}\r\n${part}\r\n` : part);
+    // the lines are being staged: the upload's COPY is open
+    await eventually(async () => (await copying()) > 0, 10_000, 20);
+    socket.destroy();
+    await eventually(async () => (await copying()) === 0, 10_000, 20).catch(() => {
+      throw new Error('the COPY of a dropped upload stays open, holding its connection');
+    });
+    expect(await leftovers(group.id)).toEqual({ jobs: 0, staged: 0, codes: 0 });
+    // the service goes on: the same group takes a whole file
+    expect(await finished((await startImport(group.id, `AFTER-${group.id}-1\nAFTER-${group.id}-2\n`)).id)).toMatchObject({ status: 'completed', added: 2 });
   });
 
   it('answers 404 for an unknown group before reading the body', async () => {
