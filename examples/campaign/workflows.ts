@@ -3,11 +3,13 @@ import {
   DEFAULT_TASK_QUEUE,
   type IdentifiedMailingRequest,
   type IssuedCode,
+  issueCode,
   MAILING_WORKFLOW_TYPE,
   type Mailing,
   type MailingPromoWorkflowType,
   mailingWorkflowId,
   promoCodes,
+  reissueCode,
   type ReissuedCode,
 } from '../../src/client/index.js';
 
@@ -41,12 +43,12 @@ export interface CampaignResult {
  * (the idempotency key is the customer's). An unknown group or no code left fails the workflow.
  */
 export async function WelcomeCodeWorkflow({ group, customerId, endpoint }: CodeRequest): Promise<IssuedCode> {
-  return promoCodes(endpoint).executeOperation('issueCode', { group, customerId, idempotencyKey: `welcome:${customerId}` }, { scheduleToCloseTimeout: '1 minute' });
+  return issueCode({ group, customerId, idempotencyKey: `welcome:${customerId}` }, { endpoint });
 }
 
 /** Reminds a customer of the code they last got from the group (null if none). */
 export async function ReminderWorkflow({ group, customerId, endpoint }: CodeRequest): Promise<ReissuedCode> {
-  return promoCodes(endpoint).executeOperation('reissueCode', { group, customerId }, { scheduleToCloseTimeout: '1 minute' });
+  return reissueCode({ group, customerId }, { endpoint });
 }
 
 /** A welcome code, then a segment mailing through Nexus; cancelling the campaign cancels the mailing. */

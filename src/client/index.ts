@@ -7,4 +7,4 @@ export { DEFAULT_NEXUS_ENDPOINT, DEFAULT_TASK_QUEUE, MAILING_WORKFLOW_TYPE, mail
 export { type PromoCodesService, promoCodesService } from './service.js';
 export { startMailing } from './start-mailing.js';
 export type * from './types.js';
-export { issueCode, promoCodes } from './workflow.js';
+export { ISSUANCE_TIMEOUT, issueCode, promoCodes, reissueCode } from './workflow.js';

@@ -4,7 +4,7 @@ import type { CampaignResult, CodeRequest, WelcomeCampaign } from '../../example
 import type { IdentifiedMailingRequest } from '../../src/client/index.js';
 import { expectLifecycleInvariants } from '../support/invariants.js';
 import { campaignSide, type CampaignSide } from '../support/nexus.js';
-import { eventually, groupWithCodes, numberedCodes, testStack, type TestStack } from '../support/stack.js';
+import { eventually, groupWithCodes, numberedCodes, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 // The Nexus service `promo-codes` called from the example campaign workflows in the namespace
@@ -142,4 +142,42 @@ describe('startMailing through Nexus', () => {
     expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ blocked: 0, issued: ended.sent + ended.unknown + 1 });
     await expectLifecycleInvariants(stack.sql);
   });
+});
+
+describe('a worker stopped while it issues through Nexus', () => {
+  it.each([
+    ['killed (SIGKILL)', 'kill'],
+    ['stopped as a deploy does (SIGTERM)', 'terminate'],
+  ] as const)('%s mid-batch: every caller gets one code, the code issued to its customer, none twice', async (_, stop) => {
+    const crashStack = await testStack({ worker: false });
+    const crashSide = await campaignSide(crashStack);
+    const group = await groupWithCodes(crashStack, `Stopped Nexus ${stop}`, numberedCodes(`SN${stop.toUpperCase()}`, 300));
+    const doomed = await spawnWorkerProcess(crashStack);
+    const callers = Array.from({ length: 200 }, (_, i) =>
+      crashSide.campaigns.workflow
+        .execute('WelcomeCodeWorkflow', {
+          taskQueue: crashSide.taskQueue,
+          workflowId: `nexus-stop-${stop}-${i}-${Date.now()}`,
+          args: [{ group: group.name, customerId: `sn-${stop}-${i}`, endpoint: crashSide.endpoint }],
+        })
+        .then((issued: { code: string; kind: string }) => issued),
+    );
+    const issued = async () => (await crashStack.api('GET', `/api/groups/${group.id}`)).body.issued as number;
+    await eventually(async () => (await issued()) >= 20, 60_000, 10);
+    await doomed[stop]();
+    expect(await issued(), 'the worker was stopped with callers still to answer').toBeLessThan(200);
+    await spawnWorkerProcess(crashStack);
+
+    const answers = await Promise.all(callers);
+    expect(answers.every((answer) => answer.kind === 'initial')).toBe(true);
+    expect(new Set(answers.map((answer) => answer.code)).size).toBe(200);
+    const rows = await crashStack.sql<{ customerId: string; code: string }[]>`
+      select i.customer_id, c.code from code_issuance i join promo_code c on c.id = i.code_id where i.group_id = ${group.id}`;
+    expect(Object.fromEntries(rows.map((row) => [row.customerId, row.code]))).toEqual(
+      Object.fromEntries(answers.map((answer, i) => [`sn-${stop}-${i}`, answer.code])),
+    );
+    expect(rows).toHaveLength(200);
+    expect((await crashStack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 100, blocked: 0, issued: 200 });
+    await expectLifecycleInvariants(crashStack.sql);
+  }, 180_000);
 });
