@@ -1,3 +1,4 @@
+import type { StartOperationContext } from 'nexus-rpc';
 import { z } from 'zod';
 import { customerId, IdempotencyKey } from '../api/routes/customers.js';
 import type { IssueCodeInput, IssuedCode, ReissueCodeInput, ReissuedCode } from '../client/types.js';
@@ -14,6 +15,13 @@ const IssueInput = z.object({ group, customerId, idempotencyKey: IdempotencyKey 
 const ReissueInput = z.object({ group, customerId, idempotencyKey: IdempotencyKey.optional() }).strict();
 
 /**
+ * The idempotency key of a call that brings none: Temporal sends every attempt of one scheduled
+ * operation with the same request id, so an attempt retried after the first one committed (its
+ * worker died before answering) records its repeat once, not twice.
+ */
+const retryKey = (ctx: StartOperationContext) => `nexus-request:${ctx.requestId}`;
+
+/**
  * `issueCode` and `reissueCode`: what POST /api/groups/{id}/issue and …/reissue do, the group
  * given by name; issues go through the worker's IssueBatcher, as the API's go through its own.
  */
@@ -25,11 +33,11 @@ export function issuanceOperations(sql: Sql, issues: IssueBatcher) {
         const groupId = await groupIdByName(sql, request.group);
         return { code: await issues.issue(groupId, { customerId: request.customerId, idempotencyKey: request.idempotencyKey }), kind: 'initial' };
       }),
-    reissueCode: (_ctx: unknown, input: ReissueCodeInput): Promise<ReissuedCode> =>
+    reissueCode: (ctx: StartOperationContext, input: ReissueCodeInput): Promise<ReissuedCode> =>
       nexusErrors(async () => {
         const request = parseInput(ReissueInput, input, 'reissueCode');
         const groupId = await groupIdByName(sql, request.group);
-        return { code: await reissueCode(sql, groupId, request.customerId, request.idempotencyKey), kind: 'repeat' };
+        return { code: await reissueCode(sql, groupId, request.customerId, request.idempotencyKey ?? retryKey(ctx)), kind: 'repeat' };
       }),
   };
 }

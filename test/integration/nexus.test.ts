@@ -1,7 +1,10 @@
 import { WorkflowFailedError } from '@temporalio/client';
+import type { StartOperationContext } from 'nexus-rpc';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignResult, CodeRequest, WelcomeCampaign } from '../../examples/campaign/workflows.js';
 import type { IdentifiedMailingRequest } from '../../src/client/index.js';
+import { IssueBatcher } from '../../src/db/issue-batcher.js';
+import { issuanceOperations } from '../../src/nexus/issuance-operations.js';
 import { expectLifecycleInvariants } from '../support/invariants.js';
 import { campaignSide, type CampaignSide } from '../support/nexus.js';
 import { eventually, groupWithCodes, numberedCodes, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
@@ -75,6 +78,28 @@ describe('issueCode and reissueCode through Nexus', () => {
     const again = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => run<{ code: string }>('WelcomeCodeWorkflow', { group: 'Rush Nexus', customerId: `rn-${i}` })));
     expect(again.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value.code] : [])).sort()).toEqual([...codes].sort());
     expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 0, issued: 15 });
+    await expectLifecycleInvariants(stack.sql);
+  });
+
+  it('records a reissueCode retried after its worker died (the same Nexus request id) once; another call records another repeat', async () => {
+    await groupWithCodes(stack, 'Retried Reminder', numberedCodes('RR', 2));
+    const { code } = await run<{ code: string }>('WelcomeCodeWorkflow', { group: 'Retried Reminder', customerId: 'rr-1' });
+    // through Temporal: the repeat is keyed by the request id of the caller's scheduled operation, which every attempt carries
+    const caller = await start('ReminderWorkflow', { group: 'Retried Reminder', customerId: 'rr-1' });
+    expect(await caller.result()).toEqual({ code, kind: 'repeat' });
+    const { events } = await caller.fetchHistory();
+    const requestId = events!.find((event) => event.nexusOperationScheduledEventAttributes)!.nexusOperationScheduledEventAttributes!.requestId!;
+    const keys = async () =>
+      (await stack.sql<{ key: string | null }[]>`
+        select idempotency_key as key from code_issuance where customer_id = 'rr-1' and kind = 'repeat' order by id`).map((row) => row.key);
+    expect(await keys()).toEqual([`nexus-request:${requestId}`]);
+    // a second attempt of that operation, as the server sends it when the first one's worker died after committing
+    const operations = issuanceOperations(stack.sql, new IssueBatcher(stack.sql, 10));
+    const input = { group: 'Retried Reminder', customerId: 'rr-1' };
+    expect(await operations.reissueCode({ requestId } as StartOperationContext, input)).toEqual({ code, kind: 'repeat' });
+    expect(await keys()).toHaveLength(1);
+    expect(await run('ReminderWorkflow', input)).toEqual({ code, kind: 'repeat' });
+    expect(await keys()).toHaveLength(2);
     await expectLifecycleInvariants(stack.sql);
   });
 
