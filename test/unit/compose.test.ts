@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config.js';
+import { NEXUS_BREAKER_OPEN_PERIOD } from '../../src/local/temporal-dev-server.js';
 
 // docker-compose.yml and the Dockerfile against what the code reads (src/config.ts).
 
@@ -101,6 +102,12 @@ describe('docker-compose.yml', () => {
 
   it('has the database, Temporal, its UI, the worker and the API', () => {
     expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'worker', 'api']));
+  });
+
+  it("gives Temporal the dev server's open period of the Nexus circuit breaker", () => {
+    const document = parse(readFileSync(COMPOSE_PATH, 'utf8'));
+    const dynamicConfig = parse(document.configs['temporal-dynamic-config'].content);
+    expect(dynamicConfig['history.outboundQueue.circuitBreakerSettings']).toEqual([{ value: { timeout: NEXUS_BREAKER_OPEN_PERIOD } }]);
   });
 
   it('builds worker and api from the Dockerfile and runs the right npm script in each', () => {
