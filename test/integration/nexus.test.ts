@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { StartOperationContext } from 'nexus-rpc';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignResult, CodeRequest, WelcomeCampaign } from '../../examples/campaign/workflows.js';
-import type { IdentifiedMailingRequest } from '../../src/client/index.js';
+import type { IdentifiedMailingRequest, IssuedCode } from '../../src/client/index.js';
 import { IssueBatcher } from '../../src/db/issue-batcher.js';
 import { issuanceOperations } from '../../src/nexus/issuance-operations.js';
 import { expectLifecycleInvariants } from '../support/invariants.js';
@@ -178,14 +178,12 @@ describe('a worker stopped while it issues through Nexus', () => {
     const crashSide = await campaignSide(crashStack);
     const group = await groupWithCodes(crashStack, `Stopped Nexus ${stop}`, numberedCodes(`SN${stop.toUpperCase()}`, 300));
     const doomed = await spawnWorkerProcess(crashStack);
-    const callers = Array.from({ length: 200 }, (_, i) =>
-      crashSide.campaigns.workflow
-        .execute('WelcomeCodeWorkflow', {
-          taskQueue: crashSide.taskQueue,
-          workflowId: `nexus-stop-${stop}-${i}-${Date.now()}`,
-          args: [{ group: group.name, customerId: `sn-${stop}-${i}`, endpoint: crashSide.endpoint }],
-        })
-        .then((issued: { code: string; kind: string }) => issued),
+    const callers: Promise<IssuedCode>[] = Array.from({ length: 200 }, (_, i) =>
+      crashSide.campaigns.workflow.execute('WelcomeCodeWorkflow', {
+        taskQueue: crashSide.taskQueue,
+        workflowId: `nexus-stop-${stop}-${i}-${Date.now()}`,
+        args: [{ group: group.name, customerId: `sn-${stop}-${i}`, endpoint: crashSide.endpoint }],
+      }),
     );
     const issued = async () => (await crashStack.api('GET', `/api/groups/${group.id}`)).body.issued as number;
     await eventually(async () => (await issued()) >= 20, 60_000, 10);
