@@ -14,9 +14,9 @@ export function promoCodes(endpoint = DEFAULT_NEXUS_ENDPOINT): NexusServiceClien
  * How long issueCode and reissueCode wait for their answer, which takes milliseconds when all is
  * well. A worker that dies while serving calls leaves each of them to time out on the server
  * (10 s), and after more than five failures in a row Temporal's circuit breaker holds every call
- * from the caller's namespace to the endpoint for a minute (`history.outboundQueue.circuitBreakerSettings`):
- * a wait of one minute would fail callers that a restarted worker answers soon after. Waiting
- * long is safe: a retry with the same idempotency key answers the code the first attempt issued.
+ * from the caller's namespace to the endpoint for its open period (`history.outboundQueue.circuitBreakerSettings`;
+ * a minute by default): a wait of one minute failed callers that a restarted worker answered soon
+ * after. Waiting long is safe: a retry answers what the first attempt committed.
  */
 export const ISSUANCE_TIMEOUT = '10 minutes';
 
