@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,9 +69,18 @@ export async function startEmbeddedPostgres(options: { dataDir: string; durable:
     url: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
     stop: () => server.stop(),
     port,
-    pid: () => (server as unknown as { process?: { pid?: number } }).process?.pid,
+    pid: () => postmasterPid(databaseDir),
     start,
   };
+}
+
+/** The first line of the data directory's postmaster.pid, which PostgreSQL writes while it runs. */
+function postmasterPid(databaseDir: string): number | undefined {
+  try {
+    return Number(readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
 // Each test kills or stops one piece mid-work and checks, once all is back, the lifecycle
 // invariants and the webhook receiver's log as the oracle. One topology for the file; each test
 // leaves every process running again.
+import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { expectLifecycleInvariants, expectReceivedCodesIssued } from '../support/invariants.js';
 import { onCleanup } from '../support/stack.js';
@@ -149,6 +150,12 @@ async function expectAllDelivered(mailingId: string, prefix: string, count: numb
   return messages;
 }
 
+/** The parent process of a database backend: the postmaster. */
+async function postmasterOfBackend(): Promise<number> {
+  const [backend] = await topology.sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  return Number(/^PPid:\s+(\d+)$/m.exec(await readFile(`/proc/${backend!.pid}/status`, 'utf8'))![1]);
+}
+
 const noRunningJobs = async () => topology.sql<{ id: string; status: string }[]>`select id, status from job where status not in ('completed', 'failed', 'cancelled')`;
 
 describe('a production-shaped topology under faults', () => {
@@ -224,8 +231,10 @@ describe('a production-shaped topology under faults', () => {
 
     // Without patches/postgres+3.4.9.patch a worker died here, at expectNoCrash: an uncaught
     // TypeError in postgres.js's nextWrite when the server shuts down under a transaction.
+    expect(topology.postgres.pid(), 'pid() is the postmaster, parent of every backend').toBe(await postmasterOfBackend());
     await topology.postgres.stop();
     const stoppedAt = Date.now();
+    expect(topology.postgres.pid(), 'no pid once stopped').toBeUndefined();
     try {
       // an ordinary request and readiness, on both API processes, while the database is down
       for (const via of [0, 1]) {
@@ -241,6 +250,7 @@ describe('a production-shaped topology under faults', () => {
       await topology.postgres.start();
     }
     await eventually(async () => (await api('GET', '/readyz', { token: null })).status === 200 || undefined, 30_000);
+    expect(topology.postgres.pid(), "the new postmaster's").toBe(await postmasterOfBackend());
 
     const [done, finished] = await Promise.all([mailingEnded(mailing.id), jobEnded(job.id)]);
     webhook.behave(() => 200);
