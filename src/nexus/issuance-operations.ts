@@ -17,9 +17,10 @@ const ReissueInput = z.object({ group, customerId, idempotencyKey: IdempotencyKe
 /**
  * The idempotency key of a call that brings none: Temporal sends every attempt of one scheduled
  * operation with the same request id, so an attempt retried after the first one committed (its
- * worker died before answering) records its repeat once, not twice.
+ * worker died before answering) records its repeat once, not twice. A caller that sends no
+ * request id gets no key: one empty id shared by every such call would answer them all alike.
  */
-const retryKey = (ctx: StartOperationContext) => `nexus-request:${ctx.requestId}`;
+const retryKey = (ctx: StartOperationContext) => (ctx.requestId ? `nexus-request:${ctx.requestId}` : undefined);
 
 /**
  * `issueCode` and `reissueCode`: what POST /api/groups/{id}/issue and …/reissue do, the group

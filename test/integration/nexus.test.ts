@@ -100,6 +100,11 @@ describe('issueCode and reissueCode through Nexus', () => {
     expect(await keys()).toHaveLength(1);
     expect(await run('ReminderWorkflow', input)).toEqual({ code, kind: 'repeat' });
     expect(await keys()).toHaveLength(2);
+    // a caller without a request id: no key, so two such calls for two customers are two repeats, not one answer
+    await groupWithCodes(stack, 'Unkeyed Reminder', numberedCodes('UR', 2));
+    const codes = await Promise.all(['ur-1', 'ur-2'].map(async (customerId) => (await run<{ code: string }>('WelcomeCodeWorkflow', { group: 'Unkeyed Reminder', customerId })).code));
+    const unkeyed = await Promise.all(['ur-1', 'ur-2'].map((customerId) => operations.reissueCode({ requestId: '' } as StartOperationContext, { group: 'Unkeyed Reminder', customerId })));
+    expect(unkeyed).toEqual(codes.map((issued) => ({ code: issued, kind: 'repeat' })));
     await expectLifecycleInvariants(stack.sql);
   });
 
