@@ -68,7 +68,9 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
 function extraArgs(options: DevServerOptions): string[] {
   const extra = new Set(options.extraNamespaces);
   extra.delete(options.namespace);
-  return [...[...extra].flatMap((namespace) => ['--namespace', namespace]), '--dynamic-config-value', `history.outboundQueue.circuitBreakerSettings={"timeout": "${NEXUS_BREAKER_OPEN_PERIOD}"}`];
+  const namespaces = [...extra].flatMap((namespace) => ['--namespace', namespace]);
+  const breaker = `history.outboundQueue.circuitBreakerSettings={"timeout": "${NEXUS_BREAKER_OPEN_PERIOD}"}`;
+  return [...namespaces, '--dynamic-config-value', breaker];
 }
 
 async function spawnCli(cliPath: string, options: DevServerOptions): Promise<{ stop(): Promise<void>; kill(): Promise<void> }> {
