@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './client.js';
 import type { Attributes } from './customers.js';
 import { getMailingRecord, type MailingGroup, type MailingRecord, type MailingRefusal, type MailingStatus } from './mailings.js';
@@ -192,10 +193,7 @@ function repeatsOf(holders: readonly Outcome[]): RepeatCode[] {
  * Blocked codes of this mailing become issued to a customer (with an initial history row) or
  * active again, and repeat codes are recorded (once each, with a repeat history row), in one
  * statement: the history rows of a transaction go in together, so the per-customer counts they
- * update (migration 017) are taken in one order. Codes are found through the unnested list alone
- * (one index lookup each): with an `id = any(…)` beside it, statistics taken before the codes
- * were blocked made the planner expect one row and rescan the list for every code, 0.4 s per
- * 1,000 codes.
+ * update (migration 017) are taken in one order. Codes are found through blockedByMailing.
  */
 async function settleCodes(
   tx: TransactionSql,
@@ -205,14 +203,16 @@ async function settleCodes(
 ): Promise<void> {
   if (codes.length === 0 && repeats.length === 0) return;
   await tx`
-    with settled as (
+    with held as (${blockedByMailing(tx, mailing, tx`
+      select * from unnest(${codes.map((c) => c.codeId)}::bigint[], ${codes.map((c) => c.customerId) as string[]}::text[]) as t (code_id, customer_id)`)}
+    ), settled as (
       update promo_code c
          set status = case when t.customer_id is null then 'active' else 'issued' end::code_status,
              customer_id = t.customer_id,
              issued_at = case when t.customer_id is null then null else now() end,
              mailing_id = case when t.customer_id is null then null else c.mailing_id end
-        from unnest(${codes.map((c) => c.codeId)}::bigint[], ${codes.map((c) => c.customerId) as string[]}::text[]) as t (code_id, customer_id)
-       where c.id = t.code_id and c.status = 'blocked' and c.mailing_id = ${mailing.id}
+        from held t
+       where c.id = t.code_id
       returning c.id, c.group_id, c.customer_id, c.status
     ), repeat as (
       select * from unnest(${repeats.map((r) => r.seq)}::bigint[], ${repeats.map((r) => r.customerId)}::text[],
@@ -278,9 +278,24 @@ async function releaseReserved(tx: TransactionSql, mailing: MailingRecord): Prom
     with released as (
       update mailing_code set state = 'released' where mailing_id = ${mailing.id} and state = 'reserved'
       returning code_id
-    )
-    update promo_code c set status = 'active', mailing_id = null
-      from released where c.id = released.code_id and c.status = 'blocked' and c.mailing_id = ${mailing.id}`;
+    ), held as (${blockedByMailing(tx, mailing, tx`table released`)})
+    update promo_code c set status = 'active', mailing_id = null from held where c.id = held.code_id`;
+}
+
+/**
+ * The rows of the query `rows` (with a `code_id` column) whose code is still blocked for the
+ * mailing, each code found by one primary-key lookup and locked: the statement that changes them
+ * needs no condition of its own on promo_code. With "blocked for this mailing" in that statement
+ * instead, statistics of promo_code taken before the reservation (no code blocked) made it look
+ * like one row; the planner then read every blocked code, through the (group, status) index, and
+ * compared each with every code of the list (test/integration/query-plans.test.ts).
+ */
+function blockedByMailing(tx: TransactionSql, mailing: MailingRecord, rows: postgres.PendingQuery<postgres.Row[]>) {
+  return tx`
+    select l.* from (${rows}) l
+     cross join lateral (
+       select from promo_code c where c.id = l.code_id and c.status = 'blocked' and c.mailing_id = ${mailing.id}
+       offset 0 for update) blocked`;
 }
 
 /**
