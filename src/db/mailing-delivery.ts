@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './client.js';
+import { lockedMatches } from './locked-matches.js';
 import type { Attributes } from './customers.js';
 import { getMailingRecord, type MailingGroup, type MailingRecord, type MailingRefusal, type MailingStatus } from './mailings.js';
 
@@ -168,13 +169,17 @@ async function settleRecipients(tx: TransactionSql, mailing: MailingRecord, atte
      where mailing_id = ${mailing.id} and seq = any(${sent}::bigint[]) and status in ('sending', 'unknown')
     returning seq`;
   const claimed = others.length === 0 ? [] : await tx<{ seq: string }[]>`
+    with held as (${lockedMatches(
+      tx,
+      tx`select * from unnest(${others.map((o) => o.seq)}::bigint[], ${others.map((o) => o.status)}::text[],
+                              ${others.map((o) => o.error ?? null) as string[]}::text[]) as t (seq, status, error)`,
+      tx`mailing_recipient r where r.mailing_id = ${mailing.id} and r.seq = l.seq and r.status = 'sending' and r.send_attempt = ${attempt}`,
+    )})
     update mailing_recipient r
        set status = t.status::recipient_status, error = t.error,
            send_attempt = case when t.status = 'pending' then null else r.send_attempt end
-      from unnest(${others.map((o) => o.seq)}::bigint[], ${others.map((o) => o.status)}::text[],
-                  ${others.map((o) => o.error ?? null) as string[]}::text[]) as t (seq, status, error)
+      from held t
      where r.mailing_id = ${mailing.id} and r.seq = t.seq
-       and r.status = 'sending' and r.send_attempt = ${attempt}
     returning r.seq`;
   return new Map([...delivered, ...claimed].map((row) => [Number(row.seq), true]));
 }
@@ -282,20 +287,9 @@ async function releaseReserved(tx: TransactionSql, mailing: MailingRecord): Prom
     update promo_code c set status = 'active', mailing_id = null from held where c.id = held.code_id`;
 }
 
-/**
- * The rows of the query `rows` (with a `code_id` column) whose code is still blocked for the
- * mailing, each code found by one primary-key lookup and locked: the statement that changes them
- * needs no condition of its own on promo_code. With "blocked for this mailing" in that statement
- * instead, statistics of promo_code taken before the reservation (no code blocked) made it look
- * like one row; the planner then read every blocked code, through the (group, status) index, and
- * compared each with every code of the list (test/integration/query-plans.test.ts).
- */
+/** The rows of the query `rows` (with a `code_id` column) whose code is still blocked for the mailing (see lockedMatches). */
 function blockedByMailing(tx: TransactionSql, mailing: MailingRecord, rows: postgres.PendingQuery<postgres.Row[]>) {
-  return tx`
-    select l.* from (${rows}) l
-     cross join lateral (
-       select from promo_code c where c.id = l.code_id and c.status = 'blocked' and c.mailing_id = ${mailing.id}
-       offset 0 for update) blocked`;
+  return lockedMatches(tx, rows, tx`promo_code c where c.id = l.code_id and c.status = 'blocked' and c.mailing_id = ${mailing.id}`);
 }
 
 /**
