@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './client.js';
-import { lockedMatches } from './locked-matches.js';
 import type { Attributes } from './customers.js';
+import { lockedMatches } from './locked-matches.js';
 import { getMailingRecord, type MailingGroup, type MailingRecord, type MailingRefusal, type MailingStatus } from './mailings.js';
 
 // Recipients go pending → sending (claimed by a batch attempt, committed before the message
@@ -237,12 +237,11 @@ async function settleCodes(
 }
 
 /**
- * For the rest of the transaction, rows are found through their indexes. The statements that
- * settle codes find them by primary key from a list and check that they are still blocked for
- * this mailing; statistics of promo_code taken before the reservation say that no code is, so
- * the planner expected one row from a scan of the whole table, and compared every row with every
- * code of the list: 27 s for 1,000 codes among 100,000 blocked ones
- * (test/integration/query-plans.test.ts). Nothing these transactions do wants a full scan.
+ * For the rest of the transaction, rows are found through their indexes. Statistics of
+ * promo_code taken before the reservation say that no code is blocked; planned on them, a
+ * statement settling codes once read the whole table and compared every row with every code of
+ * the list: 27 s for 1,000 codes among 100,000 blocked ones (test/integration/query-plans.test.ts;
+ * see also lockedMatches). Nothing these transactions do wants a full scan.
  */
 async function byPrimaryKey(tx: TransactionSql): Promise<void> {
   await tx`set local enable_seqscan = off`;
