@@ -8,6 +8,7 @@ import { issuanceOperations } from '../../src/nexus/issuance-operations.js';
 import { expectLifecycleInvariants } from '../support/invariants.js';
 import { campaignSide, type CampaignSide } from '../support/nexus.js';
 import { eventually, groupWithCodes, numberedCodes, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 // The Nexus service `promo-codes` called from the example campaign workflows in the namespace
@@ -208,4 +209,46 @@ describe('a worker stopped while it issues through Nexus', () => {
     expect((await crashStack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 100, blocked: 0, issued: 200 });
     await expectLifecycleInvariants(crashStack.sql);
   }, 180_000);
+});
+
+describe('PostgreSQL gone while the worker issues through Nexus', () => {
+  it('every caller waits it out and gets one code, the code issued to its customer, none twice', async () => {
+    const outageStack = await testStack({ worker: false });
+    const outageSide = await campaignSide(outageStack);
+    const group = await groupWithCodes(outageStack, 'Outage Nexus', numberedCodes('ON', 300));
+    // the worker reaches its database through a proxy that the test takes away and brings back
+    const database = new URL(outageStack.databaseUrl);
+    const proxy = await startTcpProxy(database.host);
+    database.host = proxy.address;
+    await spawnWorkerProcess(outageStack, { DATABASE_URL: database.toString() });
+    const callers: Promise<IssuedCode>[] = Array.from({ length: 200 }, (_, i) =>
+      outageSide.campaigns.workflow.execute('WelcomeCodeWorkflow', {
+        taskQueue: outageSide.taskQueue,
+        workflowId: `nexus-outage-${i}-${Date.now()}`,
+        args: [{ group: group.name, customerId: `on-${i}`, endpoint: outageSide.endpoint }],
+      }),
+    );
+    const issued = async () => (await outageStack.api('GET', `/api/groups/${group.id}`)).body.issued as number;
+    await eventually(async () => (await issued()) >= 20, 60_000, 10);
+    await proxy.stop(); // open connections dropped mid-transaction, new ones refused
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await pause(1000); // a commit PostgreSQL received before the drop has landed
+    const during = await issued();
+    expect(during, 'the database went with callers still to answer').toBeLessThan(200);
+    await pause(15_000);
+    expect(await issued(), 'nothing is issued while the database is gone').toBe(during);
+    await proxy.start();
+
+    const answers = await Promise.all(callers);
+    expect(answers.every((answer) => answer.kind === 'initial')).toBe(true);
+    expect(new Set(answers.map((answer) => answer.code)).size).toBe(200);
+    const rows = await outageStack.sql<{ customerId: string; code: string }[]>`
+      select i.customer_id, c.code from code_issuance i join promo_code c on c.id = i.code_id where i.group_id = ${group.id}`;
+    expect(Object.fromEntries(rows.map((row) => [row.customerId, row.code]))).toEqual(
+      Object.fromEntries(answers.map((answer, i) => [`on-${i}`, answer.code])),
+    );
+    expect(rows).toHaveLength(200);
+    expect((await outageStack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 100, blocked: 0, issued: 200 });
+    await expectLifecycleInvariants(outageStack.sql);
+  }, 300_000);
 });
