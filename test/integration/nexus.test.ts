@@ -175,6 +175,36 @@ describe('startMailing through Nexus', () => {
   });
 });
 
+/** Callers of the fault tests below: each issues a code of a 300-code group to a customer of its own. */
+const CALLERS = 200;
+
+/** CALLERS workflows in `campaigns`, caller i issuing a code of `group` to customer `${prefix}-${i}` through the endpoint. */
+function issuingCallers(side: CampaignSide, group: string, prefix: string): Promise<IssuedCode[]> {
+  return Promise.all(
+    Array.from({ length: CALLERS }, (_, i) =>
+      side.campaigns.workflow.execute('WelcomeCodeWorkflow', {
+        taskQueue: side.taskQueue,
+        workflowId: `${prefix}-${i}-${Date.now()}`,
+        args: [{ group, customerId: `${prefix}-${i}`, endpoint: side.endpoint }],
+      }),
+    ),
+  );
+}
+
+/** Every caller got one code, the one recorded for its customer, none twice; the group's other 100 codes active, none blocked. */
+async function expectOneCodeEach(faultStack: TestStack, groupId: string, answers: IssuedCode[], prefix: string): Promise<void> {
+  expect(answers.every((answer) => answer.kind === 'initial')).toBe(true);
+  expect(new Set(answers.map((answer) => answer.code)).size).toBe(CALLERS);
+  const rows = await faultStack.sql<{ customerId: string; code: string }[]>`
+    select i.customer_id, c.code from code_issuance i join promo_code c on c.id = i.code_id where i.group_id = ${groupId}`;
+  expect(Object.fromEntries(rows.map((row) => [row.customerId, row.code]))).toEqual(
+    Object.fromEntries(answers.map((answer, i) => [`${prefix}-${i}`, answer.code])),
+  );
+  expect(rows).toHaveLength(CALLERS);
+  expect((await faultStack.api('GET', `/api/groups/${groupId}`)).body).toMatchObject({ active: 100, blocked: 0, issued: CALLERS });
+  await expectLifecycleInvariants(faultStack.sql);
+}
+
 describe('a worker stopped while it issues through Nexus', () => {
   it.each([
     ['killed (SIGKILL)', 'kill'],
@@ -184,30 +214,13 @@ describe('a worker stopped while it issues through Nexus', () => {
     const crashSide = await campaignSide(crashStack);
     const group = await groupWithCodes(crashStack, `Stopped Nexus ${stop}`, numberedCodes(`SN${stop.toUpperCase()}`, 300));
     const doomed = await spawnWorkerProcess(crashStack);
-    const callers: Promise<IssuedCode>[] = Array.from({ length: 200 }, (_, i) =>
-      crashSide.campaigns.workflow.execute('WelcomeCodeWorkflow', {
-        taskQueue: crashSide.taskQueue,
-        workflowId: `nexus-stop-${stop}-${i}-${Date.now()}`,
-        args: [{ group: group.name, customerId: `sn-${stop}-${i}`, endpoint: crashSide.endpoint }],
-      }),
-    );
+    const callers = issuingCallers(crashSide, group.name, `sn-${stop}`);
     const issued = async () => (await crashStack.api('GET', `/api/groups/${group.id}`)).body.issued as number;
     await eventually(async () => (await issued()) >= 20, 60_000, 10);
     await doomed[stop]();
-    expect(await issued(), 'the worker was stopped with callers still to answer').toBeLessThan(200);
+    expect(await issued(), 'the worker was stopped with callers still to answer').toBeLessThan(CALLERS);
     await spawnWorkerProcess(crashStack);
-
-    const answers = await Promise.all(callers);
-    expect(answers.every((answer) => answer.kind === 'initial')).toBe(true);
-    expect(new Set(answers.map((answer) => answer.code)).size).toBe(200);
-    const rows = await crashStack.sql<{ customerId: string; code: string }[]>`
-      select i.customer_id, c.code from code_issuance i join promo_code c on c.id = i.code_id where i.group_id = ${group.id}`;
-    expect(Object.fromEntries(rows.map((row) => [row.customerId, row.code]))).toEqual(
-      Object.fromEntries(answers.map((answer, i) => [`sn-${stop}-${i}`, answer.code])),
-    );
-    expect(rows).toHaveLength(200);
-    expect((await crashStack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 100, blocked: 0, issued: 200 });
-    await expectLifecycleInvariants(crashStack.sql);
+    await expectOneCodeEach(crashStack, group.id, await callers, `sn-${stop}`);
   }, 180_000);
 });
 
@@ -221,34 +234,17 @@ describe('PostgreSQL gone while the worker issues through Nexus', () => {
     const proxy = await startTcpProxy(database.host);
     database.host = proxy.address;
     await spawnWorkerProcess(outageStack, { DATABASE_URL: database.toString() });
-    const callers: Promise<IssuedCode>[] = Array.from({ length: 200 }, (_, i) =>
-      outageSide.campaigns.workflow.execute('WelcomeCodeWorkflow', {
-        taskQueue: outageSide.taskQueue,
-        workflowId: `nexus-outage-${i}-${Date.now()}`,
-        args: [{ group: group.name, customerId: `on-${i}`, endpoint: outageSide.endpoint }],
-      }),
-    );
+    const callers = issuingCallers(outageSide, group.name, 'on');
     const issued = async () => (await outageStack.api('GET', `/api/groups/${group.id}`)).body.issued as number;
     await eventually(async () => (await issued()) >= 20, 60_000, 10);
     await proxy.stop(); // open connections dropped mid-transaction, new ones refused
     const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     await pause(1000); // a commit PostgreSQL received before the drop has landed
     const during = await issued();
-    expect(during, 'the database went with callers still to answer').toBeLessThan(200);
+    expect(during, 'the database went with callers still to answer').toBeLessThan(CALLERS);
     await pause(15_000);
     expect(await issued(), 'nothing is issued while the database is gone').toBe(during);
     await proxy.start();
-
-    const answers = await Promise.all(callers);
-    expect(answers.every((answer) => answer.kind === 'initial')).toBe(true);
-    expect(new Set(answers.map((answer) => answer.code)).size).toBe(200);
-    const rows = await outageStack.sql<{ customerId: string; code: string }[]>`
-      select i.customer_id, c.code from code_issuance i join promo_code c on c.id = i.code_id where i.group_id = ${group.id}`;
-    expect(Object.fromEntries(rows.map((row) => [row.customerId, row.code]))).toEqual(
-      Object.fromEntries(answers.map((answer, i) => [`on-${i}`, answer.code])),
-    );
-    expect(rows).toHaveLength(200);
-    expect((await outageStack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 100, blocked: 0, issued: 200 });
-    await expectLifecycleInvariants(outageStack.sql);
+    await expectOneCodeEach(outageStack, group.id, await callers, 'on');
   }, 300_000);
 });
