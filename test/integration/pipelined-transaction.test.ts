@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../src/db/client.js';
 import { pipelinedTransaction } from '../../src/db/pipelined-transaction.js';
-import { testDatabase } from '../support/stack.js';
+import { eventually, testDatabase } from '../support/stack.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 let sql: Sql & { url: string };
 beforeAll(async () => {
@@ -33,4 +34,58 @@ describe('pipelinedTransaction', () => {
     expect(await sql`select n from pipelined where n >= 10`).toEqual([{ n: 20 }]);
     await single.end();
   });
+
+  it('fails at once, keeping nothing, when its connection goes mid-transaction, statements still waiting to be sent included; the pool then serves the next', async () => {
+    const { proxy, pool } = await poolThroughProxy(1);
+    // a statement too large for the socket's buffer: the ones after it wait in the reservation's own queue
+    const large = 'x'.repeat(4_000_000);
+    const transaction = pipelinedTransaction(pool, (tx) => [
+      tx`insert into pipelined values (30)`,
+      tx`select pg_sleep(2), length(${large})`,
+      tx`insert into pipelined values (31)`,
+    ]);
+    await eventually(async () => (await sql`select count(*)::int as n from pg_stat_activity where query like '%pg_sleep(2)%' and pid <> pg_backend_pid()`)[0]!.n === 1, 10_000, 10);
+    await proxy.stop();
+    await expect(transaction).rejects.toThrow(); // EPIPE, ECONNRESET or CONNECTION_CLOSED, as the socket went
+    await proxy.start();
+    const [inserted] = await pipelinedTransaction(pool, (tx) => [tx`insert into pipelined values (32) returning n`]);
+    expect(inserted).toEqual([{ n: 32 }]);
+    expect(await sql`select n from pipelined where n between 30 and 39`).toEqual([{ n: 32 }]);
+    await pool.end();
+  }, 30_000);
+
+  it('serves every caller again once the server is back after an outage under transactions, callers waiting for a connection included', async () => {
+    const { proxy, pool } = await poolThroughProxy(4);
+    const callers = 8; // twice the connections: some wait in the pool's queue when the connections go
+    const lastCommit: number[] = new Array(callers).fill(0);
+    let running = true;
+    const caller = async (i: number) => {
+      while (running) {
+        try {
+          await pipelinedTransaction(pool, (tx) => [tx`select pg_sleep(0.01)`, tx`select 1`]);
+          lastCommit[i] = Date.now();
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 50)); // as a caller retries
+        }
+      }
+    };
+    const loops = Array.from({ length: callers }, (_, i) => caller(i));
+    await eventually(async () => lastCommit.every((at) => at > 0), 10_000, 10);
+    await proxy.stop();
+    await new Promise((resolve) => setTimeout(resolve, 4000)); // long enough for reconnects to back off
+    await proxy.start();
+    const back = Date.now();
+    await eventually(async () => lastCommit.every((at) => at > back), 40_000, 100);
+    running = false;
+    await Promise.all(loops);
+    await pool.end();
+  }, 60_000);
 });
+
+/** A pool of `max` connections reaching the test's database through a proxy the test can stop and start. */
+async function poolThroughProxy(max: number) {
+  const url = new URL(sql.url);
+  const proxy = await startTcpProxy(url.host);
+  url.host = proxy.address;
+  return { proxy, pool: createSql(url.toString(), { max }) };
+}
