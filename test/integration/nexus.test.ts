@@ -8,6 +8,7 @@ import { issuanceOperations } from '../../src/nexus/issuance-operations.js';
 import { expectLifecycleInvariants } from '../support/invariants.js';
 import { campaignSide, type CampaignSide } from '../support/nexus.js';
 import { eventually, groupWithCodes, numberedCodes, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 // The Nexus service `promo-codes` called from the example campaign workflows in the namespace
@@ -221,4 +222,29 @@ describe('a worker stopped while it issues through Nexus', () => {
     await spawnWorkerProcess(crashStack);
     await expectOneCodeEach(crashStack, group.id, await callers, `sn-${stop}`);
   }, 180_000);
+});
+
+describe('PostgreSQL gone while the worker issues through Nexus', () => {
+  it('every caller waits it out and gets one code, the code issued to its customer, none twice', async () => {
+    const outageStack = await testStack({ worker: false });
+    const outageSide = await campaignSide(outageStack);
+    const group = await groupWithCodes(outageStack, 'Outage Nexus', numberedCodes('ON', 300));
+    // the worker reaches its database through a proxy that the test takes away and brings back
+    const database = new URL(outageStack.databaseUrl);
+    const proxy = await startTcpProxy(database.host);
+    database.host = proxy.address;
+    await spawnWorkerProcess(outageStack, { DATABASE_URL: database.toString() });
+    const callers = issuingCallers(outageSide, group.name, 'on');
+    const issued = async () => (await outageStack.api('GET', `/api/groups/${group.id}`)).body.issued as number;
+    await eventually(async () => (await issued()) >= 20, 60_000, 10);
+    await proxy.stop(); // open connections dropped mid-transaction, new ones refused
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await pause(1000); // a commit PostgreSQL received before the drop has landed
+    const during = await issued();
+    expect(during, 'the database went with callers still to answer').toBeLessThan(CALLERS);
+    await pause(15_000);
+    expect(await issued(), 'nothing is issued while the database is gone').toBe(during);
+    await proxy.start();
+    await expectOneCodeEach(outageStack, group.id, await callers, 'on');
+  }, 300_000);
 });
