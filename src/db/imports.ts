@@ -5,7 +5,8 @@ import type { Sql, TransactionSql } from './client.js';
 import { type CodeOwner, unlessStored } from './codes.js';
 import { copyField, copyFrom } from './copy.js';
 import { lockGroup } from './groups.js';
-import { addBatchToJob, type BatchOutcome, createJob, getJob, jobBatch, type JobRecord, MAX_JOB_PROBLEMS } from './jobs.js';
+import { createStagingTable, stagingTable } from './import-staging.js';
+import { addBatchToJob, type BatchOutcome, createJob, getJob, jobBatch, JobEnded, type JobRecord, MAX_JOB_PROBLEMS } from './jobs.js';
 
 /** The job row's copy of a problem keeps this much of the value; the rejects table keeps it whole. */
 const PROBLEM_VALUE_LENGTH = 200;
@@ -16,13 +17,14 @@ const LANE_LOCK_CLASS = 7_244_015;
 export class StagedLinesLostError extends Error {}
 
 /**
- * Records an import job and stages the file's lines (COPY into import_line) while the bytes
- * arrive, all in one transaction: a file that fails to arrive, is too large or is not a
- * valid CSV leaves nothing behind. `requested` becomes the number of staged lines.
+ * Records an import job and stages the file's lines (COPY into the job's staging table) while
+ * the bytes arrive, all in one transaction: a file that fails to arrive, is too large or is not
+ * a valid CSV leaves nothing behind. `requested` becomes the number of staged lines.
  */
 export async function stageImport(sql: Sql, groupId: string, format: ImportFormat, chunks: AsyncIterable<Uint8Array>): Promise<JobRecord> {
   return sql.begin(async (tx) => {
     const job = await createJob(tx, { kind: 'import', groupId, requested: 0 });
+    await createStagingTable(tx, job.id);
     const parser = new ImportFileParser(format);
     let staged = 0;
     async function* rows() {
@@ -32,21 +34,21 @@ export async function stageImport(sql: Sql, groupId: string, format: ImportForma
     async function* copyText() {
       for await (const values of rows()) {
         staged += values.length;
-        if (values.length > 0) yield copyRows(job.id, values);
+        if (values.length > 0) yield copyRows(values);
       }
     }
     // backpressure from the database to the body, and an error on either side ends both
-    await copyFrom(tx`copy import_line (job_id, lane, line, value, problem) from stdin`, copyText());
+    await copyFrom(tx`copy ${tx(stagingTable(job.id))} (lane, line, value, problem) from stdin`, copyText());
     await tx`update job set requested = ${staged} where id = ${job.id}`;
     return { ...job, requested: staged };
   });
 }
 
 /** COPY text format: tab-separated columns, backslash escapes, \N for null. */
-function copyRows(jobId: string, values: FileValue[]): string {
+function copyRows(values: FileValue[]): string {
   let text = '';
   for (const { line, value, problem } of values) {
-    text += `${jobId}\t${laneOf(value)}\t${line}\t${copyField(value)}\t${problem ? copyField(problem) : '\\N'}\n`;
+    text += `${laneOf(value)}\t${line}\t${copyField(value)}\t${problem ? copyField(problem) : '\\N'}\n`;
   }
   return text;
 }
@@ -60,24 +62,21 @@ interface Problem {
 
 /**
  * One step of an import job, in one transaction, on one lane: takes the lane's staged lines
- * among the next `batchSize × IMPORT_LANES` lines of the file (about `batchSize`); adds the
- * valid new codes to the group (the first occurrence in the file wins: equal values share a
- * lane, taken in line order); records every rejected line; adds it all to the job's counts;
- * deletes the lines and moves the lane's cursor (import_lane) past them. A retried batch
- * starts after the cursor, and so sees only what is left.
+ * on the next pages of the staging table (pages of about `batchSize × IMPORT_LANES` lines, so
+ * about `batchSize` of the lane); adds the valid new codes to the group (the first occurrence
+ * in the file wins: equal values share a lane, and its batches go in line order); records
+ * every rejected line; adds it all to the job's counts; moves the lane's position
+ * (import_lane) past those pages. A retried batch starts at the position, and so sees only
+ * what is left.
  *
- * The batch's lines are read and deleted by a range of line numbers whose both ends are values:
- * the planner then takes the range through the primary key whatever its statistics say (an
- * open end, or an end from a subquery, made it read the whole table once it had statistics:
- * a cost per batch that grew with the file). And no scan starts before the cursor, where the
- * index entries of the lines deleted so far stay until a vacuum.
- *
- * The lines never travel to the worker: statements move them from import_line to promo_code
- * and import_reject, and only the counts and the first problems come back.
+ * The staging table (src/db/import-staging.ts) holds the lines in line order and never
+ * changes: a range of pages is a range of lines, read without an index, and its cost does not
+ * grow with the file. The lines never travel to the worker: statements move them from there
+ * to promo_code and import_reject, and only the counts and the first problems come back.
  *
  * Lock order, so that nothing waits in a circle: the group (shared, then the counters
- * trigger), the job row, and the lane's staged lines last — ending a job deletes its staged
- * lines while holding the job row.
+ * trigger), the staging table, the job row — ending a job (finishJob) takes the staging
+ * table, then the job row.
  */
 export async function importBatch(sql: Sql, jobId: string, lane: number, batchSize: number, heartbeat: () => void): Promise<BatchOutcome> {
   return jobBatch(sql, jobId, async (tx) => {
@@ -88,29 +87,33 @@ export async function importBatch(sql: Sql, jobId: string, lane: number, batchSi
     // a batch's sorts of its values and its new codes (the counters trigger's transition table)
     // stay in memory instead of spilling to temporary files
     await tx`set local work_mem = '64MB'`;
-    const [cursor] = await tx<{ doneUpto: string }[]>`select done_upto from import_lane where job_id = ${jobId} and lane = ${lane}`;
-    const from = await nextStagedLine(tx, jobId, lane, cursor?.doneUpto ?? '0');
-    if (from === undefined) {
-      await assertStagedLinesKept(tx, jobId);
+    const staged = stagingTable(jobId);
+    const [position] = await tx<{ pages: number | null; donePages: number }[]>`
+      select (pg_relation_size(to_regclass(${staged})) / current_setting('block_size')::int)::int as pages,
+             coalesce((select done_pages from import_lane where job_id = ${jobId} and lane = ${lane}), 0)::int as done_pages`;
+    const { pages, donePages: from } = position!;
+    if (pages === null) throw new JobEnded(); // ended (finishJob dropped the table) since the job was read
+    if (pages === 0) {
+      assertStagedLinesKept(job);
       return { job, done: true };
     }
-    const to = (BigInt(from) + BigInt(batchSize * IMPORT_LANES)).toString();
-    const lines = () => tx`import_line where job_id = ${jobId} and lane = ${lane} and line >= ${from}::bigint and line < ${to}::bigint`;
+    if (from >= pages) return { job, done: true };
+    const to = from + Math.ceil((batchSize * IMPORT_LANES * pages) / job.requested);
+    const lines = () => tx`${tx(staged)} where lane = ${lane} and ctid >= ${`(${from},0)`}::tid and ctid < ${`(${to},0)`}::tid`;
     const owner = { groupId: job.groupId, jobId };
     const moved = (await unlessStored(tx, (sp) => moveLines(sp, owner, lines, false))) || (await moveLines(tx, owner, lines, true));
     heartbeat();
     const updated = await addBatchToJob(tx, jobId, {
       processed: moved.processed, added: moved.added, duplicates: moved.processed - moved.added - moved.invalid, invalid: moved.invalid, problems: moved.problems,
     });
-    await tx`delete from import_line where job_id = ${jobId} and lane = ${lane} and line >= ${from}::bigint and line <= ${moved.upto}::bigint`;
     await tx`
-      insert into import_lane (job_id, lane, done_upto) values (${jobId}, ${lane}, ${moved.upto})
-      on conflict (job_id, lane) do update set done_upto = excluded.done_upto`;
-    return { job: updated, done: (await nextStagedLine(tx, jobId, lane, moved.upto)) === undefined };
+      insert into import_lane (job_id, lane, done_pages) values (${jobId}, ${lane}, ${to})
+      on conflict (job_id, lane) do update set done_pages = excluded.done_pages`;
+    return { job: updated, done: to >= pages };
   });
 }
 
-/** The staged lines of a batch: `import_line where …`, to follow a `from`. */
+/** The staged lines of a batch: `<staging table> where …`, to follow a `from`. */
 type BatchLines = () => PendingQuery<Row[]>;
 
 /**
@@ -118,7 +121,7 @@ type BatchLines = () => PendingQuery<Row[]>;
  * group (in the order of the code index, about a quarter faster than in line order: the index
  * is written page by page), and every rejected line into import_reject: invalid (the parser's
  * problem) or a repeat of a valid value on an earlier line of the batch (`duplicate of line N`).
- * Returns the batch's counts, its last line, and its first problems.
+ * Returns the batch's counts and its first problems.
  *
  * The usual file holds new codes, and the plain insert adds them all (run it through
  * unlessStored: one code stored already fails it as a whole). With `skipStored` the insert
@@ -127,7 +130,7 @@ type BatchLines = () => PendingQuery<Row[]>;
  * statement cannot see).
  */
 async function moveLines(tx: TransactionSql, owner: CodeOwner, lines: BatchLines, skipStored: boolean) {
-  const [row] = await tx<{ processed: number; invalid: number; added: number; upto: string; problems: Problem[] }[]>`
+  const [row] = await tx<{ processed: number; invalid: number; added: number; problems: Problem[] }[]>`
     with slice as (
       select line, value, problem, min(line) filter (where problem is null) over (partition by value) as first
         from ${lines()}),
@@ -143,32 +146,26 @@ async function moveLines(tx: TransactionSql, owner: CodeOwner, lines: BatchLines
       union all
       select ${owner.jobId}::bigint, line, value,
              case when (select job_id from promo_code where code = s.value) = ${owner.jobId}::bigint then 'duplicate of an earlier line' else 'already stored' end
-        from slice s where line = first and not exists (select 1 from added where added.code = s.value)` : tx``}
+        -- not in: a hashed subplan whatever the estimates (the staging table has no statistics;
+        -- estimated at a row, a not exists became a nested loop comparing every pair of codes)
+        from slice s where line = first and s.value not in (select code from added)` : tx``}
       returning line, value, reason)
     select count(*)::int as processed, (count(*) filter (where problem is not null))::int as invalid, (select count(*) from added)::int as added,
-           max(line) as upto,
            (select coalesce(json_agg(json_build_object('line', line, 'value', left(value, ${PROBLEM_VALUE_LENGTH}), 'reason', reason) order by line), '[]')
               from (select * from rejected order by line limit ${MAX_JOB_PROBLEMS}) head) as problems
       from slice`;
   return row!;
 }
 
-/** The number of the lane's first staged line after line `after`, if any. */
-async function nextStagedLine(tx: TransactionSql, jobId: string, lane: number, after: string): Promise<string | undefined> {
-  const [row] = await tx<{ line: string }[]>`
-    select line from import_line where job_id = ${jobId} and lane = ${lane} and line > ${after}::bigint order by line limit 1`;
-  return row?.line;
-}
-
-/** A lane found nothing staged: fine unless every lane did while the job still misses lines. */
-async function assertStagedLinesKept(sql: TransactionSql, jobId: string): Promise<void> {
-  // one statement, one snapshot: another lane's batch is either wholly visible or not at all
-  const [row] = await sql<{ missing: string; requested: string; staged: boolean }[]>`
-    select requested - processed as missing, requested, exists (select 1 from import_line where job_id = id) as staged
-      from job where id = ${jobId} and status = 'running'`;
-  if (row && !row.staged && Number(row.missing) > 0) {
+/**
+ * A staging table with no page: the file had no line, or PostgreSQL restarted after a crash
+ * and emptied the table (it is unlogged) while the job still missed lines.
+ */
+function assertStagedLinesKept(job: JobRecord): void {
+  const missing = job.requested - job.processed;
+  if (missing > 0) {
     throw new StagedLinesLostError(
-      `${row.missing} of the file's ${row.requested} lines were lost before they were imported (the database restarted after a crash); ` +
+      `${missing} of the file's ${job.requested} lines were lost before they were imported (the database restarted after a crash); ` +
         'upload the file again: the codes already added stay, and count as duplicates then.',
     );
   }

@@ -2,6 +2,7 @@ import { NotFoundError } from '../domain/errors.js';
 import { DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
 import type { Sql, TransactionSql } from './client.js';
 import { isId } from './ids.js';
+import { dropStaging, lockStagingTable } from './import-staging.js';
 
 export type JobKind = 'generate' | 'import';
 export type JobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -161,14 +162,18 @@ export interface JobOutcome {
   reason?: string;
 }
 
-/** Ends a running job; a job that has ended already stays as it is. */
+/** Ends a running job, and drops what an import staged; a job that has ended already stays as it is. */
 export async function finishJob(sql: Sql, id: string, outcome: JobOutcome): Promise<JobRecord> {
   const problem = outcome.reason ? [{ reason: outcome.reason }] : [];
-  await sql`
-    update job
-       set status = ${outcome.status}, finished_at = now(),
-           errors = case when jsonb_array_length(errors) < ${MAX_JOB_PROBLEMS}
-                         then errors || ${sql.json(problem)} else errors end
-     where id = ${id} and status = 'running'`;
+  await sql.begin(async (tx) => {
+    const staged = await lockStagingTable(tx, id);
+    await tx`
+      update job
+         set status = ${outcome.status}, finished_at = now(),
+             errors = case when jsonb_array_length(errors) < ${MAX_JOB_PROBLEMS}
+                           then errors || ${tx.json(problem)} else errors end
+       where id = ${id} and status = 'running'`;
+    if (staged) await dropStaging(tx, id);
+  });
   return getJob(sql, id);
 }

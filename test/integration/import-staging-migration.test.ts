@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createSql, type Sql } from '../../src/db/client.js';
+import { finishJob, getJob } from '../../src/db/jobs.js';
+import { importBatch } from '../../src/db/imports.js';
+import { loadMigrations, migrate } from '../../src/db/migrate.js';
+import { IMPORT_LANES, laneOf } from '../../src/domain/import-lanes.js';
+import { stagingTables } from '../support/staging.js';
+
+// Migration 022 moves the lines of imports running at the upgrade from the shared import_line
+// into tables of their own: such an import goes on from where it was, and loses nothing.
+const admin = createSql(inject('databaseUrl'), { max: 1 });
+const name = `t_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+let sql: Sql;
+beforeAll(async () => {
+  await admin.unsafe(`create database ${name}`);
+  sql = createSql(inject('databaseUrl').replace(/\/postgres$/, `/${name}`));
+});
+afterAll(async () => {
+  await sql.end({ timeout: 5 });
+  await admin.unsafe(`drop database if exists ${name} with (force)`);
+  await admin.end();
+});
+
+describe('migration 022: an import running at the upgrade', () => {
+  it('keeps the lines it had not moved, in line order in a table of its own, and ends with every line counted', async () => {
+    const migrations = await loadMigrations();
+    await migrate(sql, migrations.filter((migration) => migration.version < 22));
+    const [group] = await sql<{ id: string }[]>`insert into promo_group (name) values ('Upgraded import') returning id`;
+    // 8 lines, lines 1 and 2 moved before the upgrade (their codes stored, their lane positions kept)
+    const values = ['UP-1', 'UP-2', 'UP-3', 'UP-4', 'UP-3', 'UP-6', 'bad value', 'UP-8'];
+    const [job] = await sql<{ id: string }[]>`
+      insert into job (kind, group_id, requested, processed, added, workflow_id) values ('import', ${group!.id}, 8, 2, 2, 'import-upgraded') returning id`;
+    await sql`insert into promo_code (group_id, code, job_id) values (${group!.id}, 'UP-1', ${job!.id}), (${group!.id}, 'UP-2', ${job!.id})`;
+    for (let line = 8; line >= 3; line -= 1) {
+      const value = values[line - 1]!;
+      // inserted last line first: the new table must hold them in line order whatever order they were stored in
+      await sql`insert into import_line (job_id, lane, line, value, problem) values (${job!.id}, ${laneOf(value)}, ${line}, ${value}, ${value.includes(' ') ? 'contains whitespace' : null})`;
+    }
+    await sql`insert into import_lane (job_id, lane, done_upto) values (${job!.id}, 0, 2), (${job!.id}, 1, 1)`;
+
+    await migrate(sql, migrations);
+    expect(await sql`select to_regclass('import_line') as shared`).toEqual([{ shared: null }]);
+    expect(await stagingTables(sql)).toEqual([`import_line_${job!.id}`]);
+    expect((await sql<{ line: string }[]>`select line from ${sql(`import_line_${job!.id}`)} order by ctid`).map((row) => Number(row.line))).toEqual([3, 4, 5, 6, 7, 8]);
+    expect(await sql`select * from import_lane`).toEqual([]);
+
+    for (let lane = 0; lane < IMPORT_LANES; lane += 1) {
+      while (!(await importBatch(sql, job!.id, lane, 1000, () => {})).done);
+    }
+    expect(await getJob(sql, job!.id)).toMatchObject({ status: 'running', requested: 8, processed: 8, added: 6, duplicates: 1, invalid: 1 });
+    expect((await sql<{ code: string }[]>`select code from promo_code where job_id = ${job!.id} order by code`).map((row) => row.code)).toEqual(['UP-1', 'UP-2', 'UP-3', 'UP-4', 'UP-6', 'UP-8']);
+    expect(await finishJob(sql, job!.id, { status: 'completed' })).toMatchObject({ status: 'completed' });
+    expect(await stagingTables(sql)).toEqual([]);
+  });
+});
