@@ -3,13 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createSql, type Sql } from '../../src/db/client.js';
 import { finishJob, getJob } from '../../src/db/jobs.js';
-import { importBatch } from '../../src/db/imports.js';
+import { importBatch, stageImport } from '../../src/db/imports.js';
+import { dropStaging, lockStagingTable } from '../../src/db/import-staging.js';
 import { loadMigrations, migrate } from '../../src/db/migrate.js';
 import { IMPORT_LANES, laneOf } from '../../src/domain/import-lanes.js';
 import { stagingTables } from '../support/staging.js';
 
-// Migration 022 moves the lines of imports running at the upgrade from the shared import_line
-// into tables of their own: such an import goes on from where it was, and loses nothing.
+// Each import stages its lines in a table of its own (src/db/import-staging.ts). Migration 022
+// moved the lines of imports running at the upgrade from the shared import_line into such
+// tables: those imports go on from where they were, and lose nothing.
 const admin = createSql(inject('databaseUrl'), { max: 1 });
 const name = `t_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
 let sql: Sql;
@@ -53,5 +55,26 @@ describe('migration 022: an import running at the upgrade', () => {
     expect((await sql<{ code: string }[]>`select code from promo_code where job_id = ${job!.id} order by code`).map((row) => row.code)).toEqual(['UP-1', 'UP-2', 'UP-3', 'UP-4', 'UP-6', 'UP-8']);
     expect(await finishJob(sql, job!.id, { status: 'completed' })).toMatchObject({ status: 'completed' });
     expect(await stagingTables(sql)).toEqual([]);
+  });
+});
+
+describe('a batch and the end of its job at once', () => {
+  it('the batch that finds the staging table taken waits, then finds the job ended and adds nothing', async () => {
+    const [group] = await sql<{ id: string }[]>`insert into promo_group (name) values ('Ended under a batch') returning id`;
+    const job = await stageImport(sql, group!.id, 'txt', (async function* () { yield new TextEncoder().encode('EB-1\nEB-2\n'); })());
+    // what finishJob does, held open after its first step: the table taken, the job not yet ended
+    let ended!: () => void;
+    const ending = sql.begin(async (tx) => {
+      await lockStagingTable(tx, job.id);
+      await new Promise<void>((resolve) => (ended = resolve));
+      await tx`update job set status = 'cancelled', finished_at = now() where id = ${job.id}`;
+      await dropStaging(tx, job.id);
+    });
+    const batch = importBatch(sql, job.id, laneOf('EB-1'), 1000, () => {});
+    await expect.poll(async () => (await sql`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%pg_relation_size%'`).length).toBe(1);
+    ended();
+    await ending;
+    expect(await batch).toMatchObject({ done: true, job: { status: 'cancelled', processed: 0, added: 0 } });
+    expect(await sql`select code from promo_code where job_id = ${job.id}`).toEqual([]);
   });
 });
