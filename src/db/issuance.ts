@@ -14,6 +14,17 @@ export interface IssueRequest {
 export type IssueOutcome = { code: string } | { refused: ConflictError };
 
 /**
+ * Where a group's next issues look for active codes: after the last code its issues picked
+ * (`after`, an id; '0' before the first), then from the group's first code. Codes are picked in
+ * id order, so the ones before the last picked are mostly issued already; a scan from the
+ * group's first code walked past every one of them (and their heap rows), a cost per issue that
+ * grew with the group's history. issueCodes moves it on.
+ */
+export interface PickCursor {
+  after: string;
+}
+
+/**
  * Issues a code to each request, all in one transaction (the round trip and the commit are
  * shared: see IssueBatcher), answering in the requests' order. A request whose idempotency key
  * was used before answers what it answered then; one repeating a key earlier in the same batch
@@ -26,16 +37,18 @@ export type IssueOutcome = { code: string } | { refused: ConflictError };
  * locked), the group's counter slot (through the counters trigger of the promo_code update) and
  * last the rows of new customers, inserted in one order as a mailing inserts them.
  */
-export async function issueCodes(sql: Sql, groupId: string, requests: readonly IssueRequest[]): Promise<IssueOutcome[]> {
+export async function issueCodes(sql: Sql, groupId: string, requests: readonly IssueRequest[], cursor: PickCursor = { after: '0' }): Promise<IssueOutcome[]> {
   if (!isId(groupId)) throw groupNotFound(groupId);
   const keys = requests.map((request) => request.idempotencyKey);
   const [, opened, picked] = await pipelinedTransaction(sql, (tx) => [
     issuanceLocks(tx, groupId, keys),
     earlierIssues(tx, groupId, keys),
-    pickCodes(tx, groupId, requests),
+    pickCodes(tx, groupId, requests, cursor.after),
   ]);
   const { name, expired, earlier } = openedIssuance(groupId, opened);
   const codes = new Map(picked.map((row) => [Number(row.request) - 1, row.code]));
+  // the last request served got the last code picked: the cursor moves to it
+  if (picked.length > 0) cursor.after = picked.reduce((a, b) => (Number(a.request) > Number(b.request) ? a : b)).id;
   const outcomes: IssueOutcome[] = new Array(requests.length);
   const firstWithKey = new Map<string, number>();
   requests.forEach(({ customerId, idempotencyKey: key }, i) => {
@@ -59,9 +72,9 @@ export async function issueCodes(sql: Sql, groupId: string, requests: readonly I
  * key was answered before, or by a request before it in the batch, or the group is gone or
  * expired. When the group runs short, the later requests go without.
  */
-function pickCodes(tx: Sql, groupId: string, requests: readonly IssueRequest[]) {
+function pickCodes(tx: Sql, groupId: string, requests: readonly IssueRequest[], after: string) {
   const keys = requests.map((r) => r.idempotencyKey ?? null);
-  return tx<{ request: string; code: string }[]>`
+  return tx<{ request: string; id: string; code: string }[]>`
     with answered as materialized (${issuancesWithKeys(tx, groupId, keys)}
     ), wanted as (
       select w.request, w.customer_id, w.idempotency_key, row_number() over (order by w.request) as n
@@ -71,9 +84,15 @@ function pickCodes(tx: Sql, groupId: string, requests: readonly IssueRequest[]) 
               or (not exists (select from unnest(${keys}::text[]) with ordinality as e (key, request) where e.key = w.idempotency_key and e.request < w.request)
                   and not exists (select from answered a where a.key = w.idempotency_key)))
     ), free as (
-      select id, row_number() over (order by id) as n
-        from (select id from promo_code where group_id = ${groupId} and status = 'active'
-               order by id limit (select count(*) from wanted) for update skip locked) f
+      -- after the cursor first, then from the group's first code; the second scan runs only
+      -- when the first one finds too few
+      select id, row_number() over (order by lap, id) as n
+        from (select id, 1 as lap from (select id from promo_code where group_id = ${groupId} and status = 'active' and id > ${after}::bigint
+                                          order by id limit (select count(*) from wanted) for update skip locked) onward
+              union all
+              select id, 2 from (select id from promo_code where group_id = ${groupId} and status = 'active' and id <= ${after}::bigint
+                                  order by id limit (select count(*) from wanted) for update skip locked) again
+              limit (select count(*) from wanted)) f
     ), picked as (
       update promo_code c set status = 'issued', customer_id = w.customer_id, issued_at = now()
         from free join wanted w using (n)
@@ -86,7 +105,7 @@ function pickCodes(tx: Sql, groupId: string, requests: readonly IssueRequest[]) 
       -- code-point order, as mergeCustomers inserts a mailing's: two inserts of the same new ids wait, never deadlock
       insert into customer (id) select distinct customer_id collate "C" from picked order by 1
       on conflict (id) do nothing)
-    select request, code from picked`;
+    select request, id, code from picked`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Sql } from './client.js';
-import { type IssueRequest, issueCodes } from './issuance.js';
+import { type IssueRequest, issueCodes, type PickCursor } from './issuance.js';
 
 interface Waiting {
   request: IssueRequest;
@@ -23,6 +23,8 @@ const LANES_PER_GROUP = 2;
  */
 export class IssueBatcher {
   private readonly groups = new Map<string, { waiting: Waiting[]; lanes: number }>();
+  /** each group's PickCursor, kept while the process lives (a group's first batch after a restart scans from its first code) */
+  private readonly cursors = new Map<string, PickCursor>();
 
   constructor(
     private readonly sql: Sql,
@@ -43,7 +45,7 @@ export class IssueBatcher {
     while (group.waiting.length > 0) {
       const batch = group.waiting.splice(0, this.batchSize);
       try {
-        const outcomes = await issueCodes(this.sql, groupId, batch.map((waiting) => waiting.request));
+        const outcomes = await issueCodes(this.sql, groupId, batch.map((waiting) => waiting.request), this.cursorOf(groupId));
         batch.forEach((waiting, i) => {
           const outcome = outcomes[i]!;
           if ('refused' in outcome) waiting.reject(outcome.refused);
@@ -55,5 +57,11 @@ export class IssueBatcher {
     }
     group.lanes -= 1;
     if (group.lanes === 0) this.groups.delete(groupId);
+  }
+
+  private cursorOf(groupId: string): PickCursor {
+    let cursor = this.cursors.get(groupId);
+    if (!cursor) this.cursors.set(groupId, (cursor = { after: '0' }));
+    return cursor;
   }
 }
