@@ -4,7 +4,7 @@ import { inject } from 'vitest';
 import { createSql, type Sql } from '../../src/db/client.js';
 import { finishJob, getJob } from '../../src/db/jobs.js';
 import { importBatch, stageImport } from '../../src/db/imports.js';
-import { dropStaging, lockStagingTable } from '../../src/db/import-staging.js';
+import { dropStaging, lockStagingTable, stagingTable } from '../../src/db/import-staging.js';
 import { loadMigrations, migrate } from '../../src/db/migrate.js';
 import { IMPORT_LANES, laneOf } from '../../src/domain/import-lanes.js';
 import { stagingTables } from '../support/staging.js';
@@ -44,8 +44,8 @@ describe('migration 022: an import running at the upgrade', () => {
 
     await migrate(sql, migrations);
     expect(await sql`select to_regclass('import_line') as shared`).toEqual([{ shared: null }]);
-    expect(await stagingTables(sql)).toEqual([`import_line_${job!.id}`]);
-    expect((await sql<{ line: string }[]>`select line from ${sql(`import_line_${job!.id}`)} order by ctid`).map((row) => Number(row.line))).toEqual([3, 4, 5, 6, 7, 8]);
+    expect(await stagingTables(sql)).toEqual([stagingTable(job!.id)]);
+    expect((await sql<{ line: string }[]>`select line from ${sql(stagingTable(job!.id))} order by ctid`).map((row) => Number(row.line))).toEqual([3, 4, 5, 6, 7, 8]);
     expect(await sql`select * from import_lane`).toEqual([]);
 
     for (let lane = 0; lane < IMPORT_LANES; lane += 1) {

@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toCsvRow } from '../../src/api/csv.js';
 import { copyFrom } from '../../src/db/copy.js';
+import { stagingTable } from '../../src/db/import-staging.js';
 import { PromoJobKind } from '../../src/temporal/search-attributes.js';
 import { killWorkerMidJob } from '../support/crash.js';
 import { serveStack } from '../support/http-server.js';
@@ -91,7 +92,7 @@ async function expectConsistent(job: Job, groupId: string, via = stack) {
   const [rows] = await via.sql<{ codes: number; rejects: number; staged: boolean; lanes: number; group: number }[]>`
     select (select count(*) from promo_code where job_id = ${job.id})::int as codes,
            (select count(*) from import_reject where job_id = ${job.id})::int as rejects,
-           to_regclass(${`import_line_${job.id}`}) is not null as staged,
+           to_regclass(${stagingTable(job.id)}) is not null as staged,
            (select count(*) from import_lane where job_id = ${job.id})::int as lanes,
            (select count(*) from promo_code where group_id = ${groupId})::int as group`;
   expect(rows).toMatchObject({ codes: job.added, rejects: job.duplicates + job.invalid, staged: false, lanes: 0 });
@@ -419,7 +420,7 @@ describe('crash safety', () => {
     const idle = await testStack({ worker: false });
     const group = await newGroup('Lost lines', idle);
     const job = await startImport(group.id, 'L-1\nL-2\nL-3\n', 'text/plain', idle);
-    await idle.sql`truncate ${idle.sql(`import_line_${job.id}`)}`; // what crash recovery does to an unlogged table
+    await idle.sql`truncate ${idle.sql(stagingTable(job.id))}`; // what crash recovery does to an unlogged table
     const worker = await startTestWorker(idle.sql, idle.taskQueue, idle.config, idle.temporal);
     const done = await finished(job.id, idle).finally(() => worker.stop());
     expect(done).toMatchObject({ status: 'failed', processed: 0, added: 0 });
