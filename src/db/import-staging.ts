@@ -2,16 +2,16 @@ import type { TransactionSql } from './client.js';
 
 /**
  * Each import stages its file's lines in an UNLOGGED table of its own, `import_line_<job id>`
- * (lane, line, value, problem), created in the upload's transaction and dropped when the job
+ * (lane, line, value, problem, seen), created in the upload's transaction and dropped when the job
  * ends. A table of its own, written by one COPY and never changed after, has no index to keep
  * up while the file arrives (a primary key took most of the staging time) and holds the lines
  * in line order, page after page: a batch reads a range of pages (a TID range scan), and a
- * lane's position is a page number.
+ * lane's position is a page number. `seen`: the value may occur on an earlier line (SeenValues).
  */
 export const stagingTable = (jobId: string) => `import_line_${jobId}`;
 
 export function createStagingTable(tx: TransactionSql, jobId: string) {
-  return tx`create unlogged table ${tx(stagingTable(jobId))} (lane smallint not null, line bigint not null, value text collate "C" not null, problem text)`;
+  return tx`create unlogged table ${tx(stagingTable(jobId))} (lane smallint not null, line bigint not null, value text collate "C" not null, problem text, seen boolean not null)`;
 }
 
 /**

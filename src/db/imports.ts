@@ -1,6 +1,7 @@
 import type { PendingQuery, Row } from 'postgres';
 import { type FileValue, ImportFileParser, type ImportFormat } from '../domain/import-file.js';
-import { IMPORT_LANES, laneOf } from '../domain/import-lanes.js';
+import { IMPORT_LANES, laneOfHash, valueHash } from '../domain/import-lanes.js';
+import { SeenValues } from '../domain/seen-values.js';
 import type { Sql, TransactionSql } from './client.js';
 import { type CodeOwner, unlessStored } from './codes.js';
 import { copyField, copyFrom } from './copy.js';
@@ -26,6 +27,7 @@ export async function stageImport(sql: Sql, groupId: string, format: ImportForma
     const job = await createJob(tx, { kind: 'import', groupId, requested: 0 });
     await createStagingTable(tx, job.id);
     const parser = new ImportFileParser(format);
+    const seen = new SeenValues();
     let staged = 0;
     async function* rows() {
       for await (const chunk of chunks) yield parser.push(chunk);
@@ -34,21 +36,23 @@ export async function stageImport(sql: Sql, groupId: string, format: ImportForma
     async function* copyText() {
       for await (const values of rows()) {
         staged += values.length;
-        if (values.length > 0) yield copyRows(values);
+        if (values.length > 0) yield copyRows(values, seen);
       }
     }
     // backpressure from the database to the body, and an error on either side ends both
-    await copyFrom(tx`copy ${tx(stagingTable(job.id))} (lane, line, value, problem) from stdin`, copyText());
+    await copyFrom(tx`copy ${tx(stagingTable(job.id))} (lane, line, value, problem, seen) from stdin`, copyText());
     await tx`update job set requested = ${staged} where id = ${job.id}`;
     return { ...job, requested: staged };
   });
 }
 
-/** COPY text format: tab-separated columns, backslash escapes, \N for null. */
-function copyRows(values: FileValue[]): string {
+/** COPY text format: tab-separated columns, backslash escapes, \N for null. A valid value is `seen` when it may be on an earlier line. */
+function copyRows(values: FileValue[], seen: SeenValues): string {
   let text = '';
   for (const { line, value, problem } of values) {
-    text += `${laneOf(value)}\t${line}\t${copyField(value)}\t${problem ? copyField(problem) : '\\N'}\n`;
+    const hash = valueHash(value);
+    const repeat = !problem && seen.add(hash);
+    text += `${laneOfHash(hash)}\t${line}\t${copyField(value)}\t${problem ? copyField(problem) : '\\N'}\t${repeat ? 't' : 'f'}\n`;
   }
   return text;
 }
@@ -124,30 +128,41 @@ type BatchLines = () => PendingQuery<Row[]>;
  * Returns the batch's counts and its first problems.
  *
  * The usual file holds new codes, and the plain insert adds them all (run it through
- * unlessStored: one code stored already fails it as a whole). With `skipStored` the insert
- * skips stored codes (a third slower) and rejects each: `duplicate of an earlier line` when this
- * job added it, else `already stored` (also when another writer stored it meanwhile, which this
- * statement cannot see).
+ * unlessStored: one code stored already fails it as a whole). It looks up beforehand only the
+ * values the upload saw on an earlier line (`seen`), which an earlier batch may have stored,
+ * and rejects those it finds: a repeat across batches costs a lookup, not the whole batch done
+ * twice. With `skipStored` the insert skips every stored code (a third slower), for a file that
+ * repeats codes stored before it, or one another writer stored meanwhile (which this statement
+ * cannot see). A stored code is rejected as `duplicate of an earlier line` when this job added
+ * it, else as `already stored`.
  */
 async function moveLines(tx: TransactionSql, owner: CodeOwner, lines: BatchLines, skipStored: boolean) {
+  const storedReason = (jobId: PendingQuery<Row[]>) =>
+    tx`case when ${jobId} = ${owner.jobId}::bigint then 'duplicate of an earlier line' else 'already stored' end`;
   const [row] = await tx<{ processed: number; invalid: number; added: number; problems: Problem[] }[]>`
     with slice as (
-      select line, value, problem, min(line) filter (where problem is null) over (partition by value) as first
+      select line, value, problem, seen, min(line) filter (where problem is null) over (partition by value) as first
         from ${lines()}),
+    stored as (
+      -- a lookup each (lateral), whatever the estimates: the staging table has no statistics
+      select s.line, s.value, p.job_id from slice s cross join lateral (select job_id from promo_code where code = s.value) p
+       -- (with skipStored, the insert's conflicts find them all)
+       where s.seen and s.line = s.first ${skipStored ? tx`and false` : tx``}),
     added as (
       insert into promo_code (group_id, code, job_id)
-      select ${owner.groupId}, value, ${owner.jobId} from slice where line = first order by value
+      select ${owner.groupId}, value, ${owner.jobId} from slice where line = first and line not in (select line from stored) order by value
       ${skipStored ? tx`on conflict (code) do nothing` : tx``}
       returning code),
     rejected as (
       insert into import_reject (job_id, line, value, reason)
       select ${owner.jobId}::bigint, line, value, coalesce(problem, 'duplicate of line ' || first) from slice where problem is not null or line <> first
+      union all
+      select ${owner.jobId}::bigint, line, value, ${storedReason(tx`job_id`)} from stored
       ${skipStored ? tx`
       union all
-      select ${owner.jobId}::bigint, line, value,
-             case when (select job_id from promo_code where code = s.value) = ${owner.jobId}::bigint then 'duplicate of an earlier line' else 'already stored' end
-        -- not in: a hashed subplan whatever the estimates (the staging table has no statistics;
-        -- estimated at a row, a not exists became a nested loop comparing every pair of codes)
+      select ${owner.jobId}::bigint, line, value, ${storedReason(tx`(select job_id from promo_code where code = s.value)`)}
+        -- not in: a hashed subplan whatever the estimates (estimated at a row, a not exists
+        -- became a nested loop comparing every pair of codes)
         from slice s where line = first and s.value not in (select code from added)` : tx``}
       returning line, value, reason)
     select count(*)::int as processed, (count(*) filter (where problem is not null))::int as invalid, (select count(*) from added)::int as added,

@@ -7,9 +7,12 @@
  */
 export const IMPORT_LANES = 2;
 
-/** The lane of a (trimmed) value: FNV-1a over its UTF-16 code units. */
-export function laneOf(value: string): number {
+/** A (trimmed) value's hash: FNV-1a over its UTF-16 code units. Its lane, and the upload's SeenValues, derive from it. */
+export function valueHash(value: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < value.length; i += 1) hash = Math.imul(hash ^ value.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % IMPORT_LANES;
+  return hash >>> 0;
 }
+
+/** The lane of a value, from its valueHash. */
+export const laneOfHash = (hash: number) => hash % IMPORT_LANES;

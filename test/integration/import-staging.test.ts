@@ -6,12 +6,14 @@ import { finishJob, getJob } from '../../src/db/jobs.js';
 import { importBatch, stageImport } from '../../src/db/imports.js';
 import { dropStaging, lockStagingTable, stagingTable } from '../../src/db/import-staging.js';
 import { loadMigrations, migrate } from '../../src/db/migrate.js';
-import { IMPORT_LANES, laneOf } from '../../src/domain/import-lanes.js';
+import { IMPORT_LANES, laneOfHash, valueHash } from '../../src/domain/import-lanes.js';
 import { stagingTables } from '../support/staging.js';
 
 // Each import stages its lines in a table of its own (src/db/import-staging.ts). Migration 022
 // moved the lines of imports running at the upgrade from the shared import_line into such
-// tables: those imports go on from where they were, and lose nothing.
+// tables, and 023 marks all their values as possibly seen before: those imports go on from
+// where they were, and lose nothing.
+const laneOf = (value: string) => laneOfHash(valueHash(value));
 const admin = createSql(inject('databaseUrl'), { max: 1 });
 const name = `t_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
 let sql: Sql;
@@ -25,7 +27,7 @@ afterAll(async () => {
   await admin.end();
 });
 
-describe('migration 022: an import running at the upgrade', () => {
+describe('migrations 022 and 023: an import running at the upgrade', () => {
   it('keeps the lines it had not moved, in line order in a table of its own, and ends with every line counted', async () => {
     const migrations = await loadMigrations();
     await migrate(sql, migrations.filter((migration) => migration.version < 22));
@@ -46,6 +48,7 @@ describe('migration 022: an import running at the upgrade', () => {
     expect(await sql`select to_regclass('import_line') as shared`).toEqual([{ shared: null }]);
     expect(await stagingTables(sql)).toEqual([stagingTable(job!.id)]);
     expect((await sql<{ line: string }[]>`select line from ${sql(stagingTable(job!.id))} order by ctid`).map((row) => Number(row.line))).toEqual([3, 4, 5, 6, 7, 8]);
+    expect(await sql`select distinct seen from ${sql(stagingTable(job!.id))}`).toEqual([{ seen: true }]);
     expect(await sql`select * from import_lane`).toEqual([]);
 
     for (let lane = 0; lane < IMPORT_LANES; lane += 1) {
@@ -76,5 +79,31 @@ describe('a batch and the end of its job at once', () => {
     await ending;
     expect(await batch).toMatchObject({ done: true, job: { status: 'cancelled', processed: 0, added: 0 } });
     expect(await sql`select code from promo_code where job_id = ${job.id}`).toEqual([]);
+  });
+});
+
+describe('a repeat of a value an earlier batch of the job stored', () => {
+  it('is looked up and rejected, and the batch it is in adds the rest at the first try', async () => {
+    const [group] = await sql<{ id: string }[]>`insert into promo_group (name) values ('Repeat across batches') returning id`;
+    // about 17 pages of lines; batches of 100 lines a lane read 2 pages: line 2,900 comes batches after line 1.
+    // The repeated value sorts after the others: a plain insert failing on it would have inserted the rest of its batch first.
+    const lines = Array.from({ length: 3000 }, (_, i) => `RB-${String(i).padStart(5, '0')}`);
+    lines[0] = lines[2899] = 'ZZ-REPEATED';
+    const job = await stageImport(sql, group!.id, 'txt', (async function* () { yield new TextEncoder().encode(`${lines.join('\n')}\n`); })());
+    expect((await sql<{ line: string }[]>`select line from ${sql(stagingTable(job.id))} where seen`).map((row) => Number(row.line))).toEqual([2900]);
+
+    // identity values are drawn by every row an insert tries, and never given back: they count the attempts
+    const nextId = async () => Number((await sql<{ id: string }[]>`select nextval(pg_get_serial_sequence('promo_code', 'id')) as id`)[0]!.id);
+    const before = await nextId();
+    const batches: number[] = [];
+    for (let lane = 0; lane < IMPORT_LANES; lane += 1) {
+      let count = 0;
+      for (let done = false; !done; count += 1) done = (await importBatch(sql, job.id, lane, 100, () => {})).done;
+      batches.push(count);
+    }
+    expect(batches[laneOf('ZZ-REPEATED')]).toBeGreaterThan(5);
+    expect(await getJob(sql, job.id)).toMatchObject({ processed: 3000, added: 2999, duplicates: 1, invalid: 0 });
+    expect(await sql`select line, reason from import_reject where job_id = ${job.id}`).toEqual([{ line: '2900', reason: 'duplicate of an earlier line' }]);
+    expect((await nextId()) - before - 1).toBe(2999);
   });
 });
