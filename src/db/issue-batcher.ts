@@ -13,6 +13,8 @@ interface Waiting {
  * larger each batch and the less each issue costs (`npm run bench -- issue` measured two best).
  */
 const LANES_PER_GROUP = 2;
+/** Groups whose PickCursor is kept: past that many, the longest unused one goes (its group's next pick scans from its first code). */
+const CURSORS_KEPT = 10_000;
 
 /**
  * Direct issues of a group that arrive while earlier ones are running share a transaction
@@ -23,12 +25,13 @@ const LANES_PER_GROUP = 2;
  */
 export class IssueBatcher {
   private readonly groups = new Map<string, { waiting: Waiting[]; lanes: number }>();
-  /** each group's PickCursor, kept while the process lives (a group's first batch after a restart scans from its first code) */
+  /** each group's PickCursor, the most recently used last (a group's first batch after a restart scans from its first code) */
   private readonly cursors = new Map<string, PickCursor>();
 
   constructor(
     private readonly sql: Sql,
     private readonly batchSize: number,
+    private readonly cursorsKept = CURSORS_KEPT,
   ) {}
 
   issue(groupId: string, request: IssueRequest): Promise<string> {
@@ -60,8 +63,10 @@ export class IssueBatcher {
   }
 
   private cursorOf(groupId: string): PickCursor {
-    let cursor = this.cursors.get(groupId);
-    if (!cursor) this.cursors.set(groupId, (cursor = { after: '0' }));
+    const cursor = this.cursors.get(groupId) ?? { after: '0' };
+    this.cursors.delete(groupId);
+    this.cursors.set(groupId, cursor);
+    if (this.cursors.size > this.cursorsKept) this.cursors.delete(this.cursors.keys().next().value!);
     return cursor;
   }
 }

@@ -267,4 +267,20 @@ describe('direct issues of a group with many codes issued', () => {
     await expect(issue('none-left')).rejects.toThrow('has no active code left');
     await expectLifecycleInvariants(sql);
   });
+
+  it('keep the cursors of the groups issued from last: an older one goes, and its group scans from its first code again', async () => {
+    const groups = await sql<{ id: string }[]>`
+      insert into promo_group (name, name_key) select 'Cursor ' || n, 'cursor ' || n from generate_series(1, 2) as n returning id`;
+    await sql`insert into promo_code (group_id, code) select g.id, 'CURSOR-' || g.id || '-' || n from unnest(${groups.map((g) => g.id)}::bigint[]) as g (id), generate_series(1, 3000) as n`;
+    await sql`analyze promo_code`;
+    const batcher = new IssueBatcher(sql, 500, 1);
+    const issue = (group: { id: string }, count: number, prefix: string) =>
+      Promise.all(Array.from({ length: count }, (_, i) => batcher.issue(group.id, { customerId: `${prefix}-${i}` })));
+    const readsOfNextBatch = async (prefix: string) => Object.values(await codeIndexReadsDuring(() => issue(groups[0]!, 8, prefix))).reduce((sum, n) => sum + n, 0);
+    await issue(groups[0]!, 2980, 'cursor-first');
+    expect(await readsOfNextBatch('cursor-kept')).toBeLessThan(100);
+    await issue(groups[1]!, 1, 'cursor-other');
+    expect(await readsOfNextBatch('cursor-dropped')).toBeGreaterThan(1000);
+    await expectLifecycleInvariants(sql);
+  });
 });
