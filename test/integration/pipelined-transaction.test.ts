@@ -82,6 +82,30 @@ describe('pipelinedTransaction', () => {
   }, 60_000);
 });
 
+describe('sql.begin (postgres.js, patched)', () => {
+  it('fails the statements still waiting to be sent when its connection goes, instead of leaving them unsettled; the pool then serves the next', async () => {
+    const { proxy, pool } = await poolThroughProxy(1);
+    // a statement too large for the socket's buffer: the one after it waits in the transaction's own queue
+    const large = 'x'.repeat(4_000_000);
+    let waiting!: Promise<unknown>;
+    const transaction = pool.begin(async (tx) => {
+      await tx`insert into pipelined values (40)`;
+      const slow = tx`select pg_sleep(2), length(${large})`;
+      waiting = tx`insert into pipelined values (41)`;
+      return Promise.all([slow, waiting]);
+    });
+    await eventually(async () => (await sql`select count(*)::int as n from pg_stat_activity where query like '%pg_sleep(2)%' and pid <> pg_backend_pid()`)[0]!.n === 1, 10_000, 10);
+    await proxy.stop();
+    await expect(transaction).rejects.toThrow();
+    const outcome = await Promise.race([waiting.then(() => 'resolved', () => 'rejected'), new Promise((resolve) => setTimeout(() => resolve('unsettled'), 5000))]);
+    expect(outcome).toBe('rejected');
+    await proxy.start();
+    expect(await pool.begin((tx) => tx`insert into pipelined values (42) returning n`)).toEqual([{ n: 42 }]);
+    expect(await sql`select n from pipelined where n between 40 and 49`).toEqual([{ n: 42 }]);
+    await pool.end();
+  }, 30_000);
+});
+
 /** A pool of `max` connections reaching the test's database through a proxy the test can stop and start. */
 async function poolThroughProxy(max: number) {
   const url = new URL(sql.url);
