@@ -144,10 +144,11 @@ async function moveLines(tx: TransactionSql, owner: CodeOwner, lines: BatchLines
       select line, value, problem, seen, min(line) filter (where problem is null) over (partition by value) as first
         from ${lines()}),
     stored as (
-      -- a lookup each (lateral), whatever the estimates: the staging table has no statistics
+      -- the seen first occurrences stored already, a lookup each (lateral), whatever the
+      -- estimates: the staging table has no statistics. None with skipStored, whose insert
+      -- skips every stored code and whose rejects then name them all.
       select s.line, s.value, p.job_id from slice s cross join lateral (select job_id from promo_code where code = s.value) p
-       -- (with skipStored, the insert's conflicts find them all)
-       where s.seen and s.line = s.first ${skipStored ? tx`and false` : tx``}),
+       where ${skipStored ? tx`false` : tx`s.seen and s.line = s.first`}),
     added as (
       insert into promo_code (group_id, code, job_id)
       select ${owner.groupId}, value, ${owner.jobId} from slice where line = first and line not in (select line from stored) order by value
