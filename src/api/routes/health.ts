@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { Logger } from '../../logger.js';
+import { withAbortSignal } from '../../temporal/connect.js';
 import type { AppDeps } from '../router.js';
 
 /**
@@ -15,7 +16,7 @@ export function healthRoutes({ sql, temporal, logger }: AppDeps) {
     const [database, temporalServer] = await Promise.all([
       check(logger, 'database', () => sql`select 1`),
       // aborted at the timeout, so that the client does not go on retrying it in the background
-      check(logger, 'temporal', () => temporal.connection.withAbortSignal(AbortSignal.timeout(PROBE_TIMEOUT_MS), () => temporal.workflowService.getSystemInfo({}))),
+      check(logger, 'temporal', () => withAbortSignal(temporal.connection, AbortSignal.timeout(PROBE_TIMEOUT_MS), () => temporal.workflowService.getSystemInfo({}))),
     ]);
     const ready = database === 'ok' && temporalServer === 'ok';
     return c.json({ status: ready ? 'ready' : 'unavailable', database, temporal: temporalServer }, ready ? 200 : 503);
