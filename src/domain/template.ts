@@ -107,6 +107,8 @@ const MACROS = new Map<string, Kind>([
 interface MacroCall {
   kind: Kind;
   name: string;
+  /** groupKey(name) */
+  key: string;
 }
 
 interface Analysis {
@@ -174,7 +176,7 @@ function analyse(source: string): Analysis {
     }
     const name = String(arg.value).trim();
     if (name === '') return fail(`the group name in client.${macro}(...) is empty`);
-    calls.set(call, { kind, name });
+    calls.set(call, { kind, name, key: groupKey(name) });
   });
   return { program: parsed.program, calls, callees, problem };
 }
@@ -228,9 +230,9 @@ function collectGroups(results: FieldResult[]): TemplateGroups {
   const groups: TemplateGroups = { initial: [], repeat: [] };
   const seen = { initial: new Set<string>(), repeat: new Set<string>() };
   for (const { analysis } of results) {
-    for (const { kind, name } of analysis?.calls.values() ?? []) {
-      if (seen[kind].has(groupKey(name))) continue;
-      seen[kind].add(groupKey(name));
+    for (const { kind, name, key } of analysis?.calls.values() ?? []) {
+      if (seen[kind].has(key)) continue;
+      seen[kind].add(key);
       groups[kind].push(name);
     }
   }
@@ -252,6 +254,7 @@ interface RuntimeValue {
 }
 interface Environment {
   set(name: string, value: unknown): RuntimeValue;
+  setVariable(name: string, value: RuntimeValue): RuntimeValue;
 }
 type Arguments = [RuntimeValue[], Map<string, RuntimeValue>];
 interface Interpreter {
@@ -346,6 +349,7 @@ class MailingInterpreter extends Interpreter {
     const macro = node && this.macroCalls.get(node);
     if (macro) return new StringValue(this.fill(macro));
     if (!isNode(node)) return super.evaluate(node, environment);
+    if (node.type === 'StringLiteral') return stringLiteral(node);
     if (isConcatenation(node)) return new StringValue(this.text(node.left, environment) + this.text(node.right, environment));
     if (node.type === 'For') return this.loop(node, environment);
     if (isReplaceMethod(node) && this.calleeNodes.has(node)) return this.replaceMethod(node, environment);
@@ -383,8 +387,7 @@ class MailingInterpreter extends Interpreter {
     });
   }
 
-  private fill({ kind, name }: MacroCall): string {
-    const key = groupKey(name);
+  private fill({ kind, name, key }: MacroCall): string {
     if (kind === 'initial') {
       const code = this.codes.initial.get(key);
       if (code === undefined) throw new MissingCodeError(`no code was reserved for the group "${name}"`);
@@ -396,6 +399,15 @@ class MailingInterpreter extends Interpreter {
     this.usedKeys.repeat.add(key);
     return code;
   }
+}
+
+// Made once per literal, for every render: a value is never changed, and making one costs
+// about a microsecond (each instance defines the library's class fields anew).
+const literals = new WeakMap<Node, RuntimeValue>();
+function stringLiteral(node: Node): RuntimeValue {
+  let value = literals.get(node);
+  if (!value) literals.set(node, (value = new StringValue(String(node.value))));
+  return value;
 }
 
 function isConcatenation(node: Node): boolean {
@@ -453,17 +465,22 @@ export function compileTemplate(template: TemplateSource, limits: Readonly<Rende
   const calls = new Map([...analyses.values()].flatMap((a) => [...a.calls]));
   const callees = new Set([...analyses.values()].flatMap((a) => [...a.callees]));
   const groups = collectGroups(results);
+  const keyed = (kind: Kind) => groups[kind].map((name) => [name, groupKey(name)] as const);
+  const groupKeys = { initial: keyed('initial'), repeat: keyed('repeat') };
 
   return {
     groups,
     render(recipient, codes) {
-      const client = clientOf(recipient);
+      const data = clientOf(recipient);
+      // converted in the first field's scope and shared with the second: a template cannot change it (only a namespace takes `set`)
+      let client: RuntimeValue | undefined;
       const interpreter = new MailingInterpreter(calls, callees, codes, limits);
       const renderField = (field: Field): string | undefined => {
         const analysis = analyses.get(field);
         if (!analysis) return undefined;
         const scope = new Environment(GLOBALS);
-        scope.set('client', client);
+        if (client) scope.setVariable('client', client);
+        else client = scope.set('client', data);
         try {
           const text = String(interpreter.evaluate(analysis.program, scope).value);
           interpreter.budget.output(text);
@@ -477,8 +494,7 @@ export function compileTemplate(template: TemplateSource, limits: Readonly<Rende
       };
       const subject = renderField('subject');
       const body = renderField('body') as string;
-      const used = (kind: Kind): string[] =>
-        groups[kind].filter((name) => interpreter.usedKeys[kind].has(groupKey(name)));
+      const used = (kind: Kind): string[] => groupKeys[kind].filter(([, key]) => interpreter.usedKeys[kind].has(key)).map(([name]) => name);
       return { subject, body, used: { initial: used('initial'), repeat: used('repeat') } };
     },
   };

@@ -244,6 +244,13 @@ describe('render: attributes', () => {
     expect(compiled.render({ id: '2', attributes: {} }, NO_CODES).body).toBe('[]');
   });
 
+  it("keeps the subject's variables out of the body; both read the same client, and the same text in every render", () => {
+    const compiled = compileTemplate({ subject: "{% set x = 'S' %}{{ client.name }}{{ x }}-{{ 'hi' | upper }}", body: "[{{ x }}]{{ client.name }}-{{ 'hi' | upper }}" });
+    for (const name of ['Ann', 'Bob']) {
+      expect(compiled.render({ id: '1', attributes: { name } }, NO_CODES)).toMatchObject({ subject: `${name}S-HI`, body: `[]${name}-HI` });
+    }
+  });
+
   it('fails a render on data the template cannot handle with a TemplateRenderError naming the field', () => {
     const compiled = compileTemplate({ subject: '{{ client.age + 1 }}', body: 'x' });
     expect(compiled.render({ id: '1', attributes: { age: 41 } }, NO_CODES).subject).toBe('42');
