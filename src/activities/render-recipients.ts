@@ -17,20 +17,19 @@ export interface Rendered {
 
 /** Renders every recipient's message off the event loop, within the template's render budget. */
 export async function renderRecipients(pool: RenderPool, { mailing, recipients }: SendContext): Promise<Rendered[]> {
+  const keysOf = { initial: groupKeysById(mailing.groups, 'initial'), repeat: groupKeysById(mailing.groups, 'repeat') };
   const codesOf = recipients.map((recipient) => ({
-    initial: byGroupName(mailing.groups, 'initial', recipient.reserved),
-    repeat: byGroupName(mailing.groups, 'repeat', recipient.last),
+    initial: byGroupKey(keysOf.initial, recipient.reserved),
+    repeat: byGroupKey(keysOf.repeat, recipient.last),
   }));
   const outcomes = await pool.render(
     mailing.template,
     recipients.map((recipient, i) => ({
       client: { id: recipient.customerId, attributes: recipient.attributes },
-      codes: {
-        initial: new Map([...codesOf[i]!.initial].map(([key, code]) => [key, code.code])),
-        repeat: new Map([...codesOf[i]!.repeat].map(([key, code]) => [key, code.code])),
-      },
+      codes: { initial: codeTexts(codesOf[i]!.initial), repeat: codeTexts(codesOf[i]!.repeat) },
     })),
   );
+  const keyOf = memoized(groupKey);
   return recipients.map((recipient, i): Rendered => {
     const outcome = outcomes[i]!;
     if (!outcome.ok) return { recipient, error: outcome.error, used: [], repeated: [] };
@@ -46,15 +45,37 @@ export async function renderRecipients(pool: RenderPool, { mailing, recipients }
         body,
         idempotencyKey: `${mailing.publicId}:${recipient.customerId}`,
       },
-      used: used.initial.map((name) => codesOf[i]!.initial.get(groupKey(name))!.codeId),
-      repeated: used.repeat.map((name) => codesOf[i]!.repeat.get(groupKey(name))!),
+      used: used.initial.map((name) => codesOf[i]!.initial.get(keyOf(name))!.codeId),
+      repeated: used.repeat.map((name) => codesOf[i]!.repeat.get(keyOf(name))!),
     };
   });
 }
 
+/** For each group of the mailing of this kind, the groupKey of every name the template gives it. */
+function groupKeysById(groups: readonly MailingGroup[], kind: MailingGroup['kind']): Map<string, string[]> {
+  const keys = new Map<string, string[]>();
+  for (const group of groups) if (group.kind === kind) keys.set(group.id, [...(keys.get(group.id) ?? []), groupKey(group.name)]);
+  return keys;
+}
+
 /** The recipient's codes keyed by groupKey of every name the template gives their group. */
-function byGroupName(groups: readonly MailingGroup[], kind: MailingGroup['kind'], codes: readonly HeldCode[]): Map<string, HeldCode> {
-  return new Map(
-    codes.flatMap((code) => groups.filter((g) => g.id === code.groupId && g.kind === kind).map((g) => [groupKey(g.name), code] as const)),
-  );
+function byGroupKey(keysById: ReadonlyMap<string, string[]>, codes: readonly HeldCode[]): Map<string, HeldCode> {
+  const byKey = new Map<string, HeldCode>();
+  for (const code of codes) for (const key of keysById.get(code.groupId) ?? []) byKey.set(key, code);
+  return byKey;
+}
+
+function codeTexts(codes: ReadonlyMap<string, HeldCode>): Map<string, string> {
+  const texts = new Map<string, string>();
+  for (const [key, code] of codes) texts.set(key, code.code);
+  return texts;
+}
+
+function memoized(compute: (name: string) => string): (name: string) => string {
+  const known = new Map<string, string>();
+  return (name) => {
+    let value = known.get(name);
+    if (value === undefined) known.set(name, (value = compute(name)));
+    return value;
+  };
 }

@@ -13,7 +13,9 @@ export function logChannel(file: string): Channel {
       } catch (error) {
         return outcome({ status: 'failed', error: `the message log cannot be created: ${(error as Error).message}` });
       }
-      const lines = messages.map((message) => `${JSON.stringify({ ...message, at: new Date().toISOString() })}\n`);
+      // one append: the lines are written at one time
+      const at = new Date().toISOString();
+      const lines = messages.map((message) => `${JSON.stringify({ ...message, at })}\n`);
       try {
         await appendFile(file, lines.join(''));
       } catch (error) {
