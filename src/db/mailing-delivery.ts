@@ -1,4 +1,3 @@
-import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './client.js';
 import type { Attributes } from './customers.js';
 import { lockedMatches } from './locked-matches.js';
@@ -209,7 +208,7 @@ function repeatsOf(holders: readonly Outcome[]): RepeatCode[] {
  * Blocked codes of this mailing become issued to a customer (with an initial history row) or
  * active again, and repeat codes are recorded (once each, with a repeat history row), in one
  * statement: the history rows of a transaction go in together, so the per-customer counts they
- * update (migration 017) are taken in one order. Codes are found through blockedByMailing.
+ * update (migration 017) are taken in one order. Codes are found by primary key (stillBlocked).
  */
 async function settleCodes(
   tx: TransactionSql,
@@ -219,8 +218,8 @@ async function settleCodes(
 ): Promise<void> {
   if (codes.length === 0 && repeats.length === 0) return;
   await tx`
-    with held as (${blockedByMailing(tx, mailing, tx`
-      select * from unnest(${codes.map((c) => c.codeId)}::bigint[], ${codes.map((c) => c.customerId) as string[]}::text[]) as t (code_id, customer_id)`)}
+    with held as (
+      select * from unnest(${codes.map((c) => c.codeId)}::bigint[], ${codes.map((c) => c.customerId) as string[]}::text[]) as t (code_id, customer_id)
     ), settled as (
       update promo_code c
          set status = case when t.customer_id is null then 'active' else 'issued' end::code_status,
@@ -228,7 +227,7 @@ async function settleCodes(
              issued_at = case when t.customer_id is null then null else now() end,
              mailing_id = case when t.customer_id is null then null else c.mailing_id end
         from held t
-       where c.id = t.code_id
+       where c.id = t.code_id and ${stillBlocked(tx, mailing)}
       returning c.id, c.group_id, c.customer_id, c.status
     ), repeat as (
       select * from unnest(${repeats.map((r) => r.seq)}::bigint[], ${repeats.map((r) => r.customerId)}::text[],
@@ -287,19 +286,30 @@ async function settleInterrupted(tx: TransactionSql, mailing: MailingRecord): Pr
   await settleCodes(tx, mailing, codes.map((row) => ({ codeId: row.codeId, customerId: customerOf.get(row.seq)! })));
 }
 
-/** Returns to active every code the mailing still reserves (its pending recipients' codes). */
+/**
+ * Returns to active every code the mailing still reserves (its pending recipients' codes). The
+ * list comes from the statement's own update of mailing_code, which the planner cannot count:
+ * each code is checked by a lookup of its own (lockedMatches), not by stillBlocked.
+ */
 async function releaseReserved(tx: TransactionSql, mailing: MailingRecord): Promise<void> {
   await tx`
     with released as (
       update mailing_code set state = 'released' where mailing_id = ${mailing.id} and state = 'reserved'
       returning code_id
-    ), held as (${blockedByMailing(tx, mailing, tx`table released`)})
+    ), held as (${lockedMatches(tx, tx`table released`, tx`promo_code c where c.id = l.code_id and c.status = 'blocked' and c.mailing_id = ${mailing.id}`)})
     update promo_code c set status = 'active', mailing_id = null from held where c.id = held.code_id`;
 }
 
-/** The rows of the query `rows` (with a `code_id` column) whose code is still blocked for the mailing (see lockedMatches). */
-function blockedByMailing(tx: TransactionSql, mailing: MailingRecord, rows: postgres.PendingQuery<postgres.Row[]>) {
-  return lockedMatches(tx, rows, tx`promo_code c where c.id = l.code_id and c.status = 'blocked' and c.mailing_id = ${mailing.id}`);
+/**
+ * For an UPDATE of promo_code `c` joined to a list of codes by primary key: the code is still
+ * blocked for the mailing. When another transaction changed the row meanwhile, the UPDATE checks
+ * it again on the newest version, so no lock is taken first. Written as `(…) is true` so that the
+ * planner cannot answer it from an index: planned on statistics from before the reservation, which
+ * say no code is blocked, the (group, status) index looked like one row, and every blocked code
+ * was read for each batch (test/integration/query-plans.test.ts).
+ */
+function stillBlocked(tx: TransactionSql, mailing: MailingRecord) {
+  return tx`(c.status = 'blocked' and c.mailing_id = ${mailing.id}) is true`;
 }
 
 /**

@@ -1,6 +1,9 @@
 // Attempts of one send batch that die or overlap: the receiver's log is the oracle. Whatever
 // the order of events, a code a customer was shown ends issued to that customer.
 import { describe, expect, inject, it } from 'vitest';
+import { claimRecipients, loadUnsettledRecipients, recordOutcomes } from '../../src/db/mailing-delivery.js';
+import { reserveMailingCodes } from '../../src/db/mailing-reservation.js';
+import { createMailing, getMailingRecord } from '../../src/db/mailings.js';
 import { expectLifecycleInvariants, expectReceivedCodesIssued } from '../support/invariants.js';
 import { eventually, groupWithCodes, mailingEnded, numberedCodes, spawnWorkerProcess, testStack, type TestStack } from '../support/stack.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
@@ -144,6 +147,34 @@ describe('a send batch whose attempt dies or is overtaken', () => {
     expect(unknown).toEqual([{ customerId: 'slow-3', status: 'unknown', error: expect.stringMatching(/300 ms/), codes: [{ group: 'Slowpoke', code: expect.any(String), kind: 'initial' }] }]);
     await expectReceivedCodesIssued(stack.sql, heldCodes(webhook.received, mailing.id));
     expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ active: 2, blocked: 0, issued: 8 });
+    await expectLifecycleInvariants(stack.sql);
+  });
+});
+
+describe('recording a batch while another transaction settles its code', () => {
+  it('checks the code again once that transaction commits: issued once, with one history row', async () => {
+    const stack = await testStack({ worker: false });
+    const group = await groupWithCodes(stack, 'Settled elsewhere', ['ELSEWHERE-1']);
+    await createMailing(stack.sql, { publicId: 'settled-elsewhere', name: 'Settled elsewhere', channel: { type: 'log' }, template: { body: '{{ client.promocode("Settled elsewhere") }}' }, recipients: [{ customerId: 'elsewhere-1' }] });
+    expect(await reserveMailingCodes(stack.sql, 'settled-elsewhere')).toMatchObject({ ok: true });
+    const mailing = await getMailingRecord(stack.sql, 'settled-elsewhere');
+    const [recipient] = (await loadUnsettledRecipients(stack.sql, 'settled-elsewhere', 1, 1)).recipients;
+    const codeId = recipient!.reserved[0]!.codeId;
+    await claimRecipients(stack.sql, mailing, [recipient!.seq], 1);
+
+    // another attempt issues the code and records its history row, and has not committed yet
+    const other = await stack.sql.reserve();
+    await other`begin`;
+    await other`update promo_code set status = 'issued', customer_id = 'elsewhere-1', issued_at = now() where id = ${codeId}`;
+    await other`insert into code_issuance (customer_id, group_id, code_id, kind, mailing_id) values ('elsewhere-1', ${group.id}, ${codeId}, 'initial', ${mailing.id})`;
+    const recording = recordOutcomes(stack.sql, mailing, 1, [{ seq: recipient!.seq, customerId: 'elsewhere-1', status: 'sent', used: [codeId], repeated: [] }]);
+    await someoneWaitsForALock(stack);
+    await other`commit`;
+    other.release();
+
+    expect(await recording).toEqual({ sent: 1, failed: 0, unknown: 0 });
+    const history = await stack.sql`select customer_id from code_issuance where code_id = ${codeId}`;
+    expect(history).toEqual([{ customerId: 'elsewhere-1' }]);
     await expectLifecycleInvariants(stack.sql);
   });
 });
