@@ -106,6 +106,44 @@ describe('sql.begin (postgres.js, patched)', () => {
   }, 30_000);
 });
 
+describe('statements sent on a connection that went (postgres.js, patched)', () => {
+  /** Waits until the statement with this text runs on the server. */
+  const running = (text: string) =>
+    eventually(async () => (await sql`select count(*)::int as n from pg_stat_activity where query like ${`%${text}%`} and pid <> pg_backend_pid()`)[0]!.n === 1, 10_000, 10);
+
+  it('in a reservation: fails it, and leaves the connection to the pool', async () => {
+    const { proxy, pool } = await poolThroughProxy(1);
+    const reserved = await pool.reserve();
+    const sleeping = reserved`select pg_sleep(2.1)`.execute();
+    await running('pg_sleep(2.1)');
+    await proxy.stop();
+    await expect(sleeping).rejects.toThrow();
+    await expect(reserved`select 1`).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+    reserved.release();
+    await proxy.start();
+    expect(await pool`select 1 as one`).toEqual([{ one: 1 }]);
+    await pool.end();
+  }, 30_000);
+
+  it('in a transaction (its rollback too): fails them, and leaves the connection to the pool', async () => {
+    const { proxy, pool } = await poolThroughProxy(1);
+    let after: Promise<unknown> | undefined;
+    const transaction = pool.begin(async (tx) => {
+      await tx`select pg_sleep(2.2)`.catch(() => undefined);
+      after = tx`select 1`;
+      return after;
+    });
+    await running('pg_sleep(2.2)');
+    await proxy.stop();
+    await expect(transaction).rejects.toThrow();
+    await eventually(async () => after !== undefined);
+    await expect(after).rejects.toThrow();
+    await proxy.start();
+    expect(await pool`select 1 as one`).toEqual([{ one: 1 }]);
+    await pool.end();
+  }, 30_000);
+});
+
 /** A pool of `max` connections reaching the test's database through a proxy the test can stop and start. */
 async function poolThroughProxy(max: number) {
   const url = new URL(sql.url);
