@@ -29,7 +29,6 @@ export async function renderRecipients(pool: RenderPool, { mailing, recipients }
       codes: { initial: codeTexts(codesOf[i]!.initial), repeat: codeTexts(codesOf[i]!.repeat) },
     })),
   );
-  const keyOf = memoized(groupKey);
   return recipients.map((recipient, i): Rendered => {
     const outcome = outcomes[i]!;
     if (!outcome.ok) return { recipient, error: outcome.error, used: [], repeated: [] };
@@ -45,8 +44,8 @@ export async function renderRecipients(pool: RenderPool, { mailing, recipients }
         body,
         idempotencyKey: `${mailing.publicId}:${recipient.customerId}`,
       },
-      used: used.initial.map((name) => codesOf[i]!.initial.get(keyOf(name))!.codeId),
-      repeated: used.repeat.map((name) => codesOf[i]!.repeat.get(keyOf(name))!),
+      used: used.initial.map((name) => codesOf[i]!.initial.get(groupKey(name))!.codeId),
+      repeated: used.repeat.map((name) => codesOf[i]!.repeat.get(groupKey(name))!),
     };
   });
 }
@@ -54,7 +53,12 @@ export async function renderRecipients(pool: RenderPool, { mailing, recipients }
 /** For each group of the mailing of this kind, the groupKey of every name the template gives it. */
 function groupKeysById(groups: readonly MailingGroup[], kind: MailingGroup['kind']): Map<string, string[]> {
   const keys = new Map<string, string[]>();
-  for (const group of groups) if (group.kind === kind) keys.set(group.id, [...(keys.get(group.id) ?? []), groupKey(group.name)]);
+  for (const group of groups) {
+    if (group.kind !== kind) continue;
+    const keysOfGroup = keys.get(group.id);
+    if (keysOfGroup) keysOfGroup.push(groupKey(group.name));
+    else keys.set(group.id, [groupKey(group.name)]);
+  }
   return keys;
 }
 
@@ -69,13 +73,4 @@ function codeTexts(codes: ReadonlyMap<string, HeldCode>): Map<string, string> {
   const texts = new Map<string, string>();
   for (const [key, code] of codes) texts.set(key, code.code);
   return texts;
-}
-
-function memoized(compute: (name: string) => string): (name: string) => string {
-  const known = new Map<string, string>();
-  return (name) => {
-    let value = known.get(name);
-    if (value === undefined) known.set(name, (value = compute(name)));
-    return value;
-  };
 }
