@@ -1,6 +1,7 @@
 import type { OutgoingMessage } from '../channels/channel.js';
 import type { HeldCode, SendContext, UnsettledRecipient } from '../db/mailing-delivery.js';
 import type { MailingGroup } from '../db/mailings.js';
+import { groupBy } from '../domain/group-by.js';
 import { groupKey } from '../domain/template.js';
 import type { RenderPool } from '../render/render-pool.js';
 
@@ -52,14 +53,7 @@ export async function renderRecipients(pool: RenderPool, { mailing, recipients }
 
 /** For each group of the mailing of this kind, the groupKey of every name the template gives it. */
 function groupKeysById(groups: readonly MailingGroup[], kind: MailingGroup['kind']): Map<string, string[]> {
-  const keys = new Map<string, string[]>();
-  for (const group of groups) {
-    if (group.kind !== kind) continue;
-    const keysOfGroup = keys.get(group.id);
-    if (keysOfGroup) keysOfGroup.push(groupKey(group.name));
-    else keys.set(group.id, [groupKey(group.name)]);
-  }
-  return keys;
+  return groupBy(groups.filter((group) => group.kind === kind), (group) => group.id, (group) => groupKey(group.name));
 }
 
 /** The recipient's codes keyed by groupKey of every name the template gives their group. */

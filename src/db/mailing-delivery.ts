@@ -1,4 +1,5 @@
 import type { Sql, TransactionSql } from './client.js';
+import { groupBy } from '../domain/group-by.js';
 import type { Attributes } from './customers.js';
 import { lockedMatches } from './locked-matches.js';
 import { getMailingRecord, type MailingGroup, type MailingRecord, type MailingRefusal, type MailingStatus } from './mailings.js';
@@ -81,16 +82,6 @@ export async function loadUnsettledRecipients(sql: Sql, publicId: string, fromSe
       last: lastByCustomer.get(row.customerId) ?? [],
     })),
   };
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const group = groups.get(key(item));
-    if (group) group.push(item);
-    else groups.set(key(item), [item]);
-  }
-  return groups;
 }
 
 /**
