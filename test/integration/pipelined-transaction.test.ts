@@ -125,6 +125,15 @@ describe('statements sent on a connection that went (postgres.js, patched)', () 
     await pool.end();
   }, 30_000);
 
+  it('in a reservation already released: fails it, instead of running it on the connection the pool has taken back', async () => {
+    const single = createSql(sql.url, { max: 1 });
+    const reserved = await single.reserve();
+    reserved.release();
+    await expect(reserved`select 1`).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+    expect(await single`select 1 as one`).toEqual([{ one: 1 }]);
+    await single.end();
+  });
+
   it('in a transaction (its rollback too): fails them, and leaves the connection to the pool', async () => {
     const { proxy, pool } = await poolThroughProxy(1);
     let after: Promise<unknown> | undefined;
