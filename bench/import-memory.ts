@@ -1,4 +1,4 @@
-import { code } from './imports.js';
+import { code } from './import-lines.js';
 import { memoryMb, startService } from './processes.js';
 import { apiCaller, round, withBenchStack } from './support.js';
 

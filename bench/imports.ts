@@ -1,46 +1,23 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { Sql } from '../src/db/client.js';
 import { copyFrom } from '../src/db/copy.js';
+import { EXPECTED, LINES, validRows } from './import-lines.js';
 import { round, withBenchStack } from './support.js';
-
-// BENCH_IMPORT_LINES=10000000 npm run bench -- import: a larger file, to see that memory stays flat.
-const LINES = Number(process.env.BENCH_IMPORT_LINES ?? 1_000_000);
-const LINES_PER_CHUNK = 4096;
-
-/** Unique codes in no particular order (a multiplicative hash in front), like real ones. */
-export const code = (i: number) => `P${(Math.imul(i + 1, 2_654_435_761) >>> 0).toString(36).toUpperCase().padStart(7, '0')}-${i.toString(36).toUpperCase()}`;
-/** Line i of the file: 1 % repeat an earlier line, 0.1 % are invalid, the rest are new codes. */
-const lineOf = (i: number) => (i % 100 === 99 ? code(i - 37) : i % 1000 === 500 ? `bad code ${i}` : code(i));
-const EXPECTED = { duplicates: Math.floor((LINES + 1) / 100), invalid: Math.floor((LINES + 499) / 1000) };
-
-/** The file, LINES_PER_CHUNK lines a chunk, made as it is sent: never all of it in memory. */
-function* fileChunks(): Generator<string> {
-  for (let start = 0; start < LINES; start += LINES_PER_CHUNK) {
-    let text = '';
-    for (let i = start; i < Math.min(LINES, start + LINES_PER_CHUNK); i += 1) text += `${lineOf(i)}\n`;
-    yield text;
-  }
-}
 
 /**
  * A LINES-line text file POSTed through the HTTP API as a stream, timed from the first byte
  * sent to the job completed; baseline: COPY of the same valid codes into a fresh table shaped
  * and indexed like promo_code. The API and the worker run in this process, so peak RSS
- * covers both (and the client making the file).
+ * covers both; the client making the file is a process of its own.
  */
 export async function run() {
   return withBenchStack(async ({ apiUrl, token, sql, api }) => {
     const group = (await api('POST', '/groups', { name: 'Bench import' })).body;
-    const encoder = new TextEncoder();
-    const chunks = fileChunks();
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        const next = chunks.next();
-        if (next.done) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
-      },
-    });
-
     const baselineBefore = await baselineCopy(sql, group.id);
+    const body = await fileFromClient();
     const rssBeforeMb = process.memoryUsage().rss / 2 ** 20;
     let importRssMb = rssBeforeMb;
     let importHeapMb = 0;
@@ -104,6 +81,19 @@ interface BenchJob {
   errors: unknown[];
 }
 
+/**
+ * The file as the body of the upload, made by a process of its own as it is sent (a client
+ * elsewhere, as an uploader is): made here, its lines took the event loop that parses them, a
+ * third of it during the upload. Started before the clock: it answers once its first lines wait.
+ */
+async function fileFromClient(): Promise<ReadableStream<Uint8Array>> {
+  const writer = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./import-file-writer.ts', import.meta.url))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await once(writer.stdout, 'readable');
+  return Readable.toWeb(writer.stdout) as ReadableStream<Uint8Array>;
+}
+
 /** Seconds to COPY the file's valid codes into a fresh table shaped and indexed like promo_code. */
 async function baselineCopy(sql: Sql, groupId: string): Promise<number> {
   await sql`create table bench_copy (like promo_code including all)`;
@@ -114,15 +104,4 @@ async function baselineCopy(sql: Sql, groupId: string): Promise<number> {
   await sql`drop table bench_copy`;
   if (copied!.count !== LINES - EXPECTED.duplicates - EXPECTED.invalid) throw new Error(`the baseline copied ${copied!.count} rows`);
   return seconds;
-}
-
-/** The codes the import added, as COPY rows, a chunk at a time. */
-function* validRows(groupId: string): Generator<string> {
-  for (let start = 0; start < LINES; start += LINES_PER_CHUNK) {
-    let text = '';
-    for (let i = start; i < Math.min(LINES, start + LINES_PER_CHUNK); i += 1) {
-      if (i % 100 !== 99 && i % 1000 !== 500) text += `${groupId}\t${code(i)}\n`;
-    }
-    yield text;
-  }
 }
