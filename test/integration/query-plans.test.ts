@@ -2,9 +2,12 @@ import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../src/db/client.js';
 import { claimRecipients, finishMailing, loadUnsettledRecipients, recordOutcomes } from '../../src/db/mailing-delivery.js';
+import { importBatch, stageImport } from '../../src/db/imports.js';
 import { IssueBatcher } from '../../src/db/issue-batcher.js';
 import { issueCodes } from '../../src/db/issuance.js';
+import { getJob } from '../../src/db/jobs.js';
 import { reserveMailingCodes } from '../../src/db/mailing-reservation.js';
+import { IMPORT_LANES } from '../../src/domain/import-lanes.js';
 import { createMailing, getMailingRecord } from '../../src/db/mailings.js';
 import { expectLifecycleInvariants } from '../support/invariants.js';
 import { testStack } from '../support/stack.js';
@@ -282,5 +285,21 @@ describe('direct issues of a group with many codes issued', () => {
     await issue(groups[1]!, 1, 'cursor-other');
     expect(await readsOfNextBatch('cursor-dropped')).toBeGreaterThan(1000);
     await expectLifecycleInvariants(sql);
+  });
+});
+
+describe('an import with many rejected lines', () => {
+  it('records them without reading its job row for each', async () => {
+    const [group] = await sql<{ id: string }[]>`insert into promo_group (name, name_key) values ('Rejecting', 'rejecting') returning id`;
+    const lines = Array.from({ length: 3000 }, (_, i) => `not a code ${i}`).join('\n');
+    const job = await stageImport(sql, group!.id, 'txt', (async function* () {
+      yield new TextEncoder().encode(lines);
+    })());
+    const before = await indexEntriesRead('job');
+    for (let lane = 0; lane < IMPORT_LANES; lane += 1) while (!(await importBatch(sql, job.id, lane, 500, () => {})).done);
+    // a few reads of the job row a batch, not one a rejected line
+    expect((await indexEntriesRead('job')) - before).toBeLessThan(100);
+    expect(await getJob(sql, job.id)).toMatchObject({ processed: 3000, invalid: 3000, added: 0 });
+    expect(await sql`select count(*)::int as n from import_reject where job_id = ${job.id}`).toEqual([{ n: 3000 }]);
   });
 });
