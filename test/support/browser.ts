@@ -39,6 +39,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** How wide the page lays out at phone width (390 px); wider than 390 means it scrolls sideways. */
 export async function widthAtPhoneSize(page: Page): Promise<number> {
+  // a page just navigated to may not have its stylesheet yet: laid out without it, it overflows
+  await page.waitForLoadState('load');
   const viewport = page.viewportSize();
   await page.setViewportSize({ width: 390, height: 844 });
   const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
