@@ -9,20 +9,18 @@ const lineOf = (i: number) => (i % 100 === 99 ? code(i - 37) : i % 1000 === 500 
 export const EXPECTED = { duplicates: Math.floor((LINES + 1) / 100), invalid: Math.floor((LINES + 499) / 1000) };
 
 /** The file, LINES_PER_CHUNK lines a chunk, made as it is sent: never all of it in memory. */
-export function* fileChunks(): Generator<string> {
-  for (let start = 0; start < LINES; start += LINES_PER_CHUNK) {
-    let text = '';
-    for (let i = start; i < Math.min(LINES, start + LINES_PER_CHUNK); i += 1) text += `${lineOf(i)}\n`;
-    yield text;
-  }
-}
+export const fileChunks = () => chunks(lineOf);
 
 /** The codes the import adds, as COPY rows, a chunk at a time. */
-export function* validRows(groupId: string): Generator<string> {
+export const validRows = (groupId: string) => chunks((i) => (i % 100 !== 99 && i % 1000 !== 500 ? `${groupId}\t${code(i)}` : undefined));
+
+/** Line i of each chunk as `line` makes it (none when undefined), LINES_PER_CHUNK numbers a chunk. */
+function* chunks(line: (i: number) => string | undefined): Generator<string> {
   for (let start = 0; start < LINES; start += LINES_PER_CHUNK) {
     let text = '';
     for (let i = start; i < Math.min(LINES, start + LINES_PER_CHUNK); i += 1) {
-      if (i % 100 !== 99 && i % 1000 !== 500) text += `${groupId}\t${code(i)}\n`;
+      const made = line(i);
+      if (made !== undefined) text += `${made}\n`;
     }
     yield text;
   }
