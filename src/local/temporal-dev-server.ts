@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 import { waitForPort } from './ports.js';
@@ -90,15 +91,26 @@ async function spawnCli(cliPath: string, options: DevServerOptions): Promise<{ s
   child.stderr.on('data', (chunk: Buffer) => {
     errorOutput = (errorOutput + chunk.toString()).slice(-4000);
   });
+  let stopping = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exitReport = () => `the Temporal dev server (${cliPath}, port ${options.port}) exited (${child.exitCode ?? child.signalCode}): ${errorOutput.trim()}`;
   const failed = exited.then(() => {
-    throw new Error(`the Temporal dev server (${cliPath}) exited at start: ${errorOutput.trim()}`);
+    throw new Error(exitReport());
   });
-  await Promise.race([waitForPort(options.port, 60_000), failed]);
-  failed.catch(() => {}); // from here on, an exit is a stop
+  try {
+    await Promise.race([servesNamespace(options.port, options.namespace, 60_000), failed]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  // from here on, an exit is a stop, or else a fault whose cause only the server's stderr tells
+  failed.catch(() => {
+    if (!stopping) console.error(exitReport());
+  });
   const gone = () => child.exitCode !== null || child.signalCode !== null;
   return {
     stop: async () => {
+      stopping = true;
       if (gone()) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -106,11 +118,36 @@ async function spawnCli(cliPath: string, options: DevServerOptions): Promise<{ s
       clearTimeout(timer);
     },
     kill: async () => {
+      stopping = true;
       if (gone()) return;
       child.kill('SIGKILL');
       await exited;
     },
   };
+}
+
+/**
+ * Waits until the frontend on 127.0.0.1:`port` answers for `namespace`: an open port alone may
+ * belong to a server that is about to exit, or to another process.
+ */
+async function servesNamespace(port: number, namespace: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const address = `127.0.0.1:${port}`;
+  await waitForPort(port, timeoutMs);
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`the Temporal dev server at ${address} does not answer for namespace ${namespace}: ${String(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
 
 async function startDownloaded(options: DevServerOptions): Promise<{ stop(): Promise<void>; kill(): Promise<void> }> {

@@ -24,11 +24,10 @@ export default async function setup(project: TestProject) {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'promo-test-'));
   await chmod(scratch, 0o755); // reachable by the postgres user when tests run as root
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'postgres'), durable: false });
-  const temporal = await startTemporalDevServer({
-    cliPath: findTemporalCli(process.env.TEMPORAL_CLI_PATH),
-    port: await freePort(),
-    namespace: 'default',
-    extraNamespaces: [CAMPAIGNS_NAMESPACE], // where the Nexus tests' callers run
+  const temporal = await startTemporal().catch((error: unknown) => {
+    // once more on another port; the first failure stays in the run's output
+    console.error(`retrying the Temporal dev server's start: ${String(error)}`);
+    return startTemporal();
   });
 
   const admin = createSql(postgres.url, { max: 1 });
@@ -52,6 +51,14 @@ export default async function setup(project: TestProject) {
     await rm(scratch, { recursive: true, force: true });
   };
 }
+
+const startTemporal = async () =>
+  startTemporalDevServer({
+    cliPath: findTemporalCli(process.env.TEMPORAL_CLI_PATH),
+    port: await freePort(),
+    namespace: 'default',
+    extraNamespaces: [CAMPAIGNS_NAMESPACE], // where the Nexus tests' callers run
+  });
 
 const quietBundlerLogger = {
   trace: () => {},
