@@ -87,7 +87,8 @@ async function reserveGroup(tx: TransactionSql, mailing: MailingRecord, group: M
     ), recipients as (
       select seq, row_number() over (order by seq) as rn from mailing_recipient where mailing_id = ${mailing.id}
     ), blocked as (
-      update promo_code c set status = 'blocked', mailing_id = ${mailing.id} from picked where c.id = picked.id
+      -- by primary key: joined as a table, the picked codes were hashed and the whole code table read to find them
+      update promo_code set status = 'blocked', mailing_id = ${mailing.id} where id = any(array(select id from picked))
     )
     , reserved as (
       insert into mailing_code (mailing_id, seq, group_id, kind, code_id)

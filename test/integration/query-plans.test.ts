@@ -106,9 +106,25 @@ async function statistics(query: postgres.PendingQuery<postgres.Row[]>) {
 async function reservedMailing(publicId: string) {
   const recipients = Array.from({ length: RECIPIENTS }, (_, i) => ({ customerId: `${publicId}-${i}` }));
   await createMailing(sql, { publicId, name: publicId, channel: { type: 'log' }, template: { body: '{{ client.promocode("Plans") }}' }, recipients });
-  expect(await reserveMailingCodes(sql, publicId)).toMatchObject({ ok: true });
+  expect(await reserveMailingCodes(sql, publicId)).toEqual({ ok: true, lastSeq: RECIPIENTS });
   return getMailingRecord(sql, publicId);
 }
+
+/*
+ * The reservation blocks the codes it picked. Joined to the code table as a whole, the picked
+ * codes were hashed and every code of every group read to find them, whenever they were a large
+ * part of the table (a third here): the cost of a mailing grew with the service's whole stock
+ * (1.1–1.8 s more for 100,000 codes among 3.1 million). They are to be found by primary key.
+ */
+describe('reserving codes', () => {
+  it("blocks a mailing's codes without scanning the code table", async () => {
+    const before = await tableScans('promo_code');
+    await reservedMailing('reserve-scan');
+    expect(await tableScans('promo_code')).toEqual(before);
+    await finishMailing(sql, 'reserve-scan', 'cancelled');
+    await expectLifecycleInvariants(sql);
+  });
+});
 
 describe('settling codes on statistics taken before the reservation', () => {
   it('issues a batch\'s codes without scanning the code table', async () => {
