@@ -59,7 +59,9 @@ export async function getCustomer(sql: Sql, id: string): Promise<Customer> {
  * then wait for one another instead of deadlocking. `insert … select … from unnest(…) with
  * ordinality order by` makes PostgreSQL insert in that order (an insert takes its rows in the
  * order its select yields them). An id given twice keeps the later attributes merged over the
- * earlier ones (`on conflict do update` cannot touch one row twice in a statement).
+ * earlier ones (`on conflict do update` cannot touch one row twice in a statement). A customer
+ * whose attributes would not change is locked but not rewritten: a mailing to customers known
+ * with the same attributes writes no new row versions.
  */
 export async function mergeCustomers(tx: TransactionSql | Sql, customers: readonly { id: string; attributes?: Attributes | undefined }[]): Promise<void> {
   if (customers.length === 0) return;
@@ -73,8 +75,8 @@ export async function mergeCustomers(tx: TransactionSql | Sql, customers: readon
       from unnest(${ids}::text[], ${ids.map((id) => JSON.stringify(merged.get(id)))}::text[]) with ordinality as t (id, attributes, n)
      order by n
     on conflict (id) do update
-      set attributes = customer.attributes || excluded.attributes,
-          updated_at = case when excluded.attributes = '{}' then customer.updated_at else now() end`;
+      set attributes = customer.attributes || excluded.attributes, updated_at = now()
+      where customer.attributes || excluded.attributes <> customer.attributes`;
 }
 
 export interface IssuedCode {

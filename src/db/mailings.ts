@@ -139,7 +139,7 @@ export async function addRecipients(tx: TransactionSql, mailing: MailingRecord, 
   return { added: result.count, duplicates: given.length - result.count };
 }
 
-/** The recipients' email and phone onto their customers (rows merged, so locked, just before), where given. */
+/** The recipients' email and phone onto their customers (rows merged, so locked, just before), where given and new. */
 async function storeContacts(tx: TransactionSql, recipients: readonly NewRecipient[]): Promise<void> {
   const given = recipients.filter((r) => r.email !== undefined || r.phone !== undefined);
   if (given.length === 0) return;
@@ -147,7 +147,7 @@ async function storeContacts(tx: TransactionSql, recipients: readonly NewRecipie
     update customer c set email = coalesce(t.email, c.email), phone = coalesce(t.phone, c.phone)
       from unnest(${given.map((r) => r.customerId)}::text[], ${given.map((r) => r.email ?? null) as string[]}::text[],
                   ${given.map((r) => r.phone ?? null) as string[]}::text[]) as t (id, email, phone)
-     where c.id = t.id`;
+     where c.id = t.id and (coalesce(t.email, c.email), coalesce(t.phone, c.phone)) is distinct from (c.email, c.phone)`;
 }
 
 /** Locks a draft mailing for changes; any other state refuses. */

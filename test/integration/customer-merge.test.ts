@@ -1,0 +1,67 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '../../src/db/client.js';
+import { mergeCustomers } from '../../src/db/customers.js';
+import { createMailing } from '../../src/db/mailings.js';
+import { testDatabase } from '../support/stack.js';
+
+let sql: Sql;
+beforeAll(async () => {
+  sql = await testDatabase();
+});
+
+/** Each customer's row version (xmin: the transaction that wrote it), attributes and updated_at. */
+async function rows(ids: string[]) {
+  const found = await sql<{ id: string; version: string; attributes: Record<string, unknown>; updatedAt: Date }[]>`
+    select id, xmin::text as version, attributes, updated_at from customer where id = any(${ids}::text[]) order by id`;
+  return Object.fromEntries(found.map(({ id, ...row }) => [id, row]));
+}
+
+describe('merging customers', () => {
+  it('rewrites only the customers whose attributes change, and locks every one of them', async () => {
+    const ids = ['m-1', 'm-2', 'm-3'];
+    await mergeCustomers(sql, ids.map((id) => ({ id, attributes: { city: 'Oslo', tier: { level: 1 } } })));
+    const before = await rows(ids);
+
+    await sql.begin(async (tx) => {
+      await mergeCustomers(tx, [
+        { id: 'm-1', attributes: { city: 'Oslo' } }, // stored already
+        { id: 'm-2', attributes: {} }, // nothing given
+        { id: 'm-3', attributes: { tier: { level: 1, since: 2026 } } }, // a nested value replaced
+      ]);
+      // every one is locked until the merge's transaction ends, rewritten or not
+      const [locked] = await tx<{ n: number }[]>`select count(*)::int as n from customer where id = any(${ids}::text[]) and xmax = txid_current()::text::xid`;
+      expect(locked!.n).toBe(3);
+    });
+
+    const after = await rows(ids);
+    expect(after['m-1']).toEqual(before['m-1']);
+    expect(after['m-2']).toEqual(before['m-2']);
+    expect(after['m-3']!.version).not.toBe(before['m-3']!.version);
+    expect(after['m-3']!.attributes).toEqual({ city: 'Oslo', tier: { level: 1, since: 2026 } });
+    expect(after['m-3']!.updatedAt.getTime()).toBeGreaterThan(before['m-3']!.updatedAt.getTime());
+  });
+
+  it('merges an id given twice, the later attributes over the earlier, and creates new customers', async () => {
+    await mergeCustomers(sql, [
+      { id: 'n-1', attributes: { city: 'Oslo', name: 'Ann' } },
+      { id: 'n-1', attributes: { city: 'Bergen' } },
+      { id: 'n-2' },
+    ]);
+    const after = await rows(['n-1', 'n-2']);
+    expect(after['n-1']!.attributes).toEqual({ city: 'Bergen', name: 'Ann' });
+    expect(after['n-2']!.attributes).toEqual({});
+  });
+
+  it("stores a recipient's email and phone only when they are new", async () => {
+    const mailing = (publicId: string, recipients: { customerId: string; email?: string; phone?: string }[]) =>
+      createMailing(sql, { publicId, name: publicId, channel: { type: 'log' }, template: { body: 'Hi' }, recipients });
+    await mailing('contacts-1', [{ customerId: 'r-1', email: 'a@example.com' }, { customerId: 'r-2', phone: '+4712345678' }]);
+    const before = await rows(['r-1', 'r-2']);
+    await mailing('contacts-2', [{ customerId: 'r-1', email: 'a@example.com' }, { customerId: 'r-2', phone: '+4787654321' }]);
+    const after = await rows(['r-1', 'r-2']);
+    expect(after['r-1']).toEqual(before['r-1']);
+    expect(after['r-2']!.version).not.toBe(before['r-2']!.version);
+    const [r2] = await sql`select email, phone from customer where id = 'r-2'`;
+    expect(r2).toEqual({ email: null, phone: '+4787654321' });
+  });
+});
