@@ -68,6 +68,25 @@ describe('direct issuance', () => {
     const issued = reads.map((read) => read.issued);
     expect(issued).toEqual([...issued].sort((a, b) => a - b)); // never goes back
     expect((await stack.api('GET', `/api/groups/${group.id}`)).body).toMatchObject({ total: 200, active: 99, issued: 101 });
+
+    // the held-up batch done, the group's issues are back to one lane: 40 at once take two transactions
+    const later = await Promise.all(Array.from({ length: 40 }, (_, n) => stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: `after-${n}` } })));
+    expect(later.map((answer) => answer.status)).toEqual(Array(40).fill(200));
+    const [transactions] = await stack.sql<{ n: number }[]>`
+      select count(distinct xmin::text)::int as n from code_issuance where group_id = ${group.id} and customer_id like 'after-%'`;
+    expect(transactions!.n).toBe(2);
+    await expectLifecycleInvariants(stack.sql);
+  });
+
+  it('shares one transaction among the requests that arrive while a batch runs: one lane per group, not two', async () => {
+    const group = await groupWithCodes(stack, 'OneLane', numberedCodes('OneLane', 60));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, n) => stack.api('POST', `/api/groups/${group.id}/issue`, { json: { customerId: `lane-${n}` } })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array(40).fill(200));
+    // the first request alone, as it arrived to no lane; the other 39 waited for that batch and share the next
+    const [transactions] = await stack.sql<{ n: number }[]>`select count(distinct xmin::text)::int as n from code_issuance where group_id = ${group.id}`;
+    expect(transactions!.n).toBe(2);
     await expectLifecycleInvariants(stack.sql);
   });
 
