@@ -3,6 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { logger } from '../logger.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 import { waitForPort } from './ports.js';
 
@@ -104,8 +105,8 @@ async function spawnCli(cliPath: string, options: DevServerOptions): Promise<{ s
     throw error;
   }
   // from here on, an exit is a stop, or else a fault whose cause only the server's stderr tells
-  failed.catch(() => {
-    if (!stopping) console.error(exitReport());
+  failed.catch((error: Error) => {
+    if (!stopping) logger.error({ component: 'temporal' }, error.message);
   });
   const gone = () => child.exitCode !== null || child.signalCode !== null;
   return {

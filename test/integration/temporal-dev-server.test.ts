@@ -3,6 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { logger } from '../../src/logger.js';
 import { freePort } from '../../src/local/ports.js';
 import { findTemporalCli, startTemporalDevServer } from '../../src/local/temporal-dev-server.js';
 import { eventually } from '../support/stack.js';
@@ -44,13 +45,13 @@ describe.skipIf(!cliPath)('the CLI dev server', () => {
     const wrapper = path.join(scratch, 'temporal');
     await writeFile(wrapper, `#!/bin/sh\necho $$ > '${pidFile}'\nexec '${cliPath}' "$@"\n`);
     await chmod(wrapper, 0o755);
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const errors = vi.spyOn(logger, 'error').mockImplementation(() => {});
     try {
       const port = await freePort();
       const temporal = await startTemporalDevServer({ cliPath: wrapper, port, namespace: 'default' });
       process.kill(Number(await readFile(pidFile, 'utf8')), 'SIGKILL');
       await eventually(async () => errors.mock.calls.length > 0, 10_000);
-      expect(String(errors.mock.calls[0]![0])).toMatch(new RegExp(`port ${port}\\) exited \\(SIGKILL\\)`));
+      expect(String(errors.mock.calls[0]![1])).toMatch(new RegExp(`port ${port}\\) exited \\(SIGKILL\\)`));
       await temporal.stop();
       expect(errors).toHaveBeenCalledTimes(1);
     } finally {
@@ -59,7 +60,7 @@ describe.skipIf(!cliPath)('the CLI dev server', () => {
   });
 
   it('says nothing when stopped', async () => {
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const errors = vi.spyOn(logger, 'error').mockImplementation(() => {});
     try {
       const temporal = await startTemporalDevServer({ cliPath, port: await freePort(), namespace: 'default' });
       await temporal.stop();
