@@ -88,7 +88,6 @@ export class IssueBatcher {
     group.lanes -= 1;
     group.moving -= 1;
     if (group.lanes === 0) this.groups.delete(groupId);
-    else this.openLaneIfStalled(groupId, group);
   }
 
   private cursorOf(groupId: string): PickCursor {
