@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { logger } from '../logger.js';
+import { connectClient } from '../temporal/connect.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 import { waitForPort } from './ports.js';
 
@@ -137,12 +137,13 @@ async function servesNamespace(port: number, namespace: string, timeoutMs: numbe
   await waitForPort(port, timeoutMs);
   for (;;) {
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+      // as the service connects: the SDK's call context would turn on promise hooks for the whole process
+      const client = await connectClient(address, namespace);
       try {
-        await connection.workflowService.describeNamespace({ namespace });
+        await client.workflowService.describeNamespace({ namespace });
         return;
       } finally {
-        await connection.close();
+        await client.connection.close();
       }
     } catch (error) {
       if (Date.now() > deadline) throw new Error(`the Temporal dev server at ${address} does not answer for namespace ${namespace}: ${String(error)}`);

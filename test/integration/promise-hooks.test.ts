@@ -5,7 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 
 // On Node 20 the first run of an AsyncLocalStorage turns on promise hooks for the whole process,
 // until it is disabled; the Temporal client's call context is one. Each probe runs in a fresh process.
-const probe = async (mode: 'sdk' | 'service') => {
+const probe = async (mode: 'sdk' | 'service' | 'dev-server') => {
   const script = fileURLToPath(new URL('../support/promise-hooks-probe.ts', import.meta.url));
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, mode, inject('temporalAddress'), inject('databaseUrl')], {
     env: { ...process.env, LOG_LEVEL: 'silent' },
@@ -20,5 +20,9 @@ describe('promise hooks in the API process', () => {
 
   it('stay off once the service has connected, and after a readiness check', async () => {
     expect(await probe('service')).toEqual({ atStart: false, afterConnect: false, readyz: 200, afterReadyz: false });
+  });
+
+  it('stay off once a dev server has started and answered, as `npm run dev` starts one', async () => {
+    expect(await probe('dev-server')).toEqual({ atStart: false, afterStart: false });
   });
 });
