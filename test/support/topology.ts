@@ -14,7 +14,7 @@ import protos from '@temporalio/proto';
 import { createSql, type Sql } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { type LocalPostgres, startEmbeddedPostgres } from '../../src/local/embedded-postgres.js';
-import { freePort, waitForPort } from '../../src/local/ports.js';
+import { freePort } from '../../src/local/ports.js';
 import { findTemporalCli, type LocalTemporal, startTemporalDevServer } from '../../src/local/temporal-dev-server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -88,7 +88,7 @@ export interface Topology {
     kill(): Promise<void>;
     /** SIGTERM */
     stop(): Promise<void>;
-    /** again on the same SQLite file and port; waits until the port answers */
+    /** again on the same SQLite file and port; answers once the server serves its namespace */
     start(): Promise<void>;
   };
   /** service processes that exited without being told to (a crash), oldest first; a test may empty it */
@@ -294,7 +294,6 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
         start: async () => {
           if (temporal) await temporal.kill();
           temporal = await startTemporalDevServer(temporalOptions);
-          await waitForPort(temporalPort, 60_000);
         },
       },
       api: async (method, urlPath, { json, text, headers = {}, via = 0, token: given = token } = {}) => {
