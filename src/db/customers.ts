@@ -52,31 +52,47 @@ export async function getCustomer(sql: Sql, id: string): Promise<Customer> {
   return toCustomer(row);
 }
 
+/** A customer as a mailing's recipient gives it: attributes merged over the stored ones; an email or phone given replaces its own. */
+export interface CustomerUpdate {
+  id: string;
+  attributes?: Attributes | undefined;
+  email?: string | undefined;
+  phone?: string | undefined;
+}
+
 /**
- * Makes every id a known customer; given attributes are merged over the stored ones.
+ * Makes every id a known customer, in one statement: given attributes are merged over the
+ * stored ones, and an email or phone given replaces the stored one.
  * Rows are written (hence locked) in ascending id order, whatever order the caller gives them
  * in: two transactions merging overlapping lists (two mailings, a mailing and a direct issue)
  * then wait for one another instead of deadlocking. `insert … select … from unnest(…) with
  * ordinality order by` makes PostgreSQL insert in that order (an insert takes its rows in the
  * order its select yields them). An id given twice keeps the later attributes merged over the
- * earlier ones (`on conflict do update` cannot touch one row twice in a statement). A customer
- * whose attributes would not change is locked but not rewritten: a mailing to customers known
- * with the same attributes writes no new row versions.
+ * earlier ones, and its later email and phone (`on conflict do update` cannot touch one row
+ * twice in a statement). A customer who would not change is locked but not rewritten: a
+ * mailing to customers known as they are writes no new row versions.
  */
-export async function mergeCustomers(tx: TransactionSql | Sql, customers: readonly { id: string; attributes?: Attributes | undefined }[]): Promise<void> {
+export async function mergeCustomers(tx: TransactionSql | Sql, customers: readonly CustomerUpdate[]): Promise<void> {
   if (customers.length === 0) return;
-  const merged = new Map<string, Attributes>();
-  for (const c of customers) merged.set(c.id, { ...merged.get(c.id), ...(c.attributes ?? {}) });
+  const merged = new Map<string, Omit<CustomerUpdate, 'id'> & { attributes: Attributes }>();
+  for (const { id, attributes, email, phone } of customers) {
+    const before = merged.get(id);
+    merged.set(id, { attributes: { ...before?.attributes, ...attributes }, email: email ?? before?.email, phone: phone ?? before?.phone });
+  }
   // code-point order, the same for every caller and independent of any collation
   const ids = [...merged.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const field = (key: 'email' | 'phone') => ids.map((id) => merged.get(id)![key] ?? null) as string[];
   await tx`
-    insert into customer (id, attributes)
-    select id, attributes::jsonb
-      from unnest(${ids}::text[], ${ids.map((id) => JSON.stringify(merged.get(id)))}::text[]) with ordinality as t (id, attributes, n)
+    insert into customer as c (id, attributes, email, phone)
+    select id, attributes::jsonb, email, phone
+      from unnest(${ids}::text[], ${ids.map((id) => JSON.stringify(merged.get(id)!.attributes))}::text[],
+                  ${field('email')}::text[], ${field('phone')}::text[]) with ordinality as t (id, attributes, email, phone, n)
      order by n
     on conflict (id) do update
-      set attributes = customer.attributes || excluded.attributes, updated_at = now()
-      where customer.attributes || excluded.attributes <> customer.attributes`;
+      set attributes = c.attributes || excluded.attributes, email = coalesce(excluded.email, c.email), phone = coalesce(excluded.phone, c.phone),
+          updated_at = now()
+      where (c.attributes || excluded.attributes, coalesce(excluded.email, c.email), coalesce(excluded.phone, c.phone))
+            is distinct from (c.attributes, c.email, c.phone)`;
 }
 
 export interface IssuedCode {

@@ -126,8 +126,7 @@ export async function addRecipients(tx: TransactionSql, mailing: MailingRecord, 
   for (const recipient of given) if (!firstOfEach.has(recipient.customerId)) firstOfEach.set(recipient.customerId, recipient);
   const recipients = [...firstOfEach.values()];
   if (recipients.length === 0) return { added: 0, duplicates: 0 };
-  await mergeCustomers(tx, recipients.map((r) => ({ id: r.customerId, attributes: r.attributes })));
-  await storeContacts(tx, recipients);
+  await mergeCustomers(tx, recipients.map(({ customerId, attributes, email, phone }) => ({ id: customerId, attributes, email, phone })));
   const [last] = await tx<{ seq: string }[]>`select coalesce(max(seq), 0) as seq from mailing_recipient where mailing_id = ${mailing.id}`;
   const result = await tx`
     insert into mailing_recipient (mailing_id, seq, customer_id, email, phone)
@@ -137,17 +136,6 @@ export async function addRecipients(tx: TransactionSql, mailing: MailingRecord, 
                   ${recipients.map((r) => r.phone ?? null) as string[]}::text[]) with ordinality as t (customer_id, email, phone, ord)
     on conflict (mailing_id, customer_id) do nothing`;
   return { added: result.count, duplicates: given.length - result.count };
-}
-
-/** The recipients' email and phone onto their customers (rows merged, so locked, just before), where given and new. */
-async function storeContacts(tx: TransactionSql, recipients: readonly NewRecipient[]): Promise<void> {
-  const given = recipients.filter((r) => r.email !== undefined || r.phone !== undefined);
-  if (given.length === 0) return;
-  await tx`
-    update customer c set email = coalesce(t.email, c.email), phone = coalesce(t.phone, c.phone)
-      from unnest(${given.map((r) => r.customerId)}::text[], ${given.map((r) => r.email ?? null) as string[]}::text[],
-                  ${given.map((r) => r.phone ?? null) as string[]}::text[]) as t (id, email, phone)
-     where c.id = t.id and (coalesce(t.email, c.email), coalesce(t.phone, c.phone)) is distinct from (c.email, c.phone)`;
 }
 
 /** Locks a draft mailing for changes; any other state refuses. */

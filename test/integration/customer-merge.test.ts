@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../src/db/client.js';
 import { mergeCustomers } from '../../src/db/customers.js';
-import { createMailing } from '../../src/db/mailings.js';
+import { addRecipients, createMailing, lockDraft } from '../../src/db/mailings.js';
 import { testDatabase } from '../support/stack.js';
 
 let sql: Sql;
@@ -63,5 +63,30 @@ describe('merging customers', () => {
     expect(after['r-2']!.version).not.toBe(before['r-2']!.version);
     const [r2] = await sql`select email, phone from customer where id = 'r-2'`;
     expect(r2).toEqual({ email: null, phone: '+4787654321' });
+  });
+
+  it('writes a new recipient with its email and phone once: one row version per customer', async () => {
+    await createMailing(sql, { publicId: 'contacts-draft', name: 'draft', channel: { type: 'log' }, template: { body: 'Hi' } });
+    const written = await sql.begin(async (tx) => {
+      // this backend's counts not flushed yet: those of its earlier transactions included, hence the difference
+      const counts = async () => {
+        const [row] = await tx<{ inserted: number; updated: number }[]>`
+          select n_tup_ins::int as inserted, n_tup_upd::int as updated from pg_stat_xact_user_tables where relname = 'customer'`;
+        return row!;
+      };
+      const before = await counts();
+      const mailing = await lockDraft(tx, 'contacts-draft');
+      await addRecipients(tx, mailing, [
+        { customerId: 'w-1', email: 'w1@example.com', attributes: { city: 'Oslo' } },
+        { customerId: 'w-2', phone: '+4711111111' },
+      ]);
+      const after = await counts();
+      return { inserted: after.inserted - before.inserted, updated: after.updated - before.updated };
+    });
+    expect(written).toEqual({ inserted: 2, updated: 0 });
+    expect(await sql`select id, email, phone, attributes from customer where id in ('w-1', 'w-2') order by id`).toEqual([
+      { id: 'w-1', email: 'w1@example.com', phone: null, attributes: { city: 'Oslo' } },
+      { id: 'w-2', email: null, phone: '+4711111111', attributes: {} },
+    ]);
   });
 });
