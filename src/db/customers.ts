@@ -77,16 +77,22 @@ export async function mergeCustomers(tx: TransactionSql | Sql, customers: readon
   const merged = new Map<string, Omit<CustomerUpdate, 'id'> & { attributes: Attributes }>();
   for (const { id, attributes, email, phone } of customers) {
     const before = merged.get(id);
-    merged.set(id, { attributes: { ...before?.attributes, ...attributes }, email: email ?? before?.email, phone: phone ?? before?.phone });
+    merged.set(id, before
+      ? { attributes: { ...before.attributes, ...attributes }, email: email ?? before.email, phone: phone ?? before.phone }
+      : { attributes: attributes ?? {}, email, phone });
   }
   // code-point order, the same for every caller and independent of any collation
   const ids = [...merged.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const field = (key: 'email' | 'phone') => ids.map((id) => merged.get(id)![key] ?? null) as string[];
+  // one JSON document, serialised in one native call: as a text[] of JSON texts, the driver
+  // escaped every quote of every element (0.5 s of the API's CPU per 100,000 recipients)
+  const rows = ids.map((id) => {
+    const { attributes, email, phone } = merged.get(id)!;
+    return [id, attributes, email ?? null, phone ?? null];
+  });
   await tx`
     insert into customer as c (id, attributes, email, phone)
-    select id, attributes::jsonb, email, phone
-      from unnest(${ids}::text[], ${ids.map((id) => JSON.stringify(merged.get(id)!.attributes))}::text[],
-                  ${field('email')}::text[], ${field('phone')}::text[]) with ordinality as t (id, attributes, email, phone, n)
+    select r ->> 0, r -> 1, r ->> 2, r ->> 3
+      from jsonb_array_elements(${tx.json(rows as never)}) with ordinality as t (r, n)
      order by n
     on conflict (id) do update
       set attributes = c.attributes || excluded.attributes, email = coalesce(excluded.email, c.email), phone = coalesce(excluded.phone, c.phone),

@@ -52,6 +52,14 @@ describe('merging customers', () => {
     expect(after['n-2']!.attributes).toEqual({});
   });
 
+  it('stores ids, attributes and contacts exactly as given, whatever characters they hold', async () => {
+    const attributes = { 'quote "key"': 'back\\slash "and" quotes', nested: [{ emoji: '🎉', tab: '\t' }, null, 1.5], empty: '' };
+    await mergeCustomers(sql, [{ id: 'odd "id", {1}', attributes, email: 'ann+"x"@example.com', phone: '+47 123' }]);
+    const [row] = await sql<{ attributes: unknown; email: string; phone: string }[]>`
+      select attributes, email, phone from customer where id = ${'odd "id", {1}'}`;
+    expect(row).toEqual({ attributes, email: 'ann+"x"@example.com', phone: '+47 123' });
+  });
+
   it("stores a recipient's email and phone only when they are new", async () => {
     const mailing = (publicId: string, recipients: { customerId: string; email?: string; phone?: string }[]) =>
       createMailing(sql, { publicId, name: publicId, channel: { type: 'log' }, template: { body: 'Hi' }, recipients });
