@@ -1,6 +1,6 @@
 import { mailingPhases } from './mailing-phases.js';
 import { memoryMb, startService } from './processes.js';
-import { apiCaller, percentile, round, timed, withBenchStack } from './support.js';
+import { apiCaller, mailUntilDone, percentile, round, timed, withBenchStack } from './support.js';
 
 // BENCH_SEGMENT_CUSTOMERS=100000 npm run bench -- mailing-segment: a smaller audience
 const CUSTOMERS = Number(process.env.BENCH_SEGMENT_CUSTOMERS ?? 1_000_000);
@@ -37,14 +37,8 @@ export async function run() {
       const before = await rss();
       // everybody: no customer got a code from "Nobody"
       const audience = { segment: { not: { issuedFromGroup: { group: 'Nobody' } } } };
-      const { ms, result } = await timed(async () => {
-        const mailing = (await api('POST', '/mailings', { name: 'Everybody', channel: { type: 'log' }, template: { body: 'Hi {{ client.first_name }}: {{ client.promocode("Segment bench") }}' }, audience })).body;
-        for (;;) {
-          const current = (await api('GET', `/mailings/${mailing.id}`)).body;
-          if (!['reserving', 'sending'].includes(current.status)) return current;
-          await new Promise((resolve) => setTimeout(resolve, 1000));
-        }
-      });
+      const body = { name: 'Everybody', channel: { type: 'log' }, template: { body: 'Hi {{ client.first_name }}: {{ client.promocode("Segment bench") }}' }, audience };
+      const { mailing: result, ms } = await mailUntilDone(api, body, 1000);
       if (result.status !== 'completed' || result.sent !== CUSTOMERS) throw new Error(`mailing ended ${result.status} with ${result.sent} of ${CUSTOMERS} sent`);
       const after = await rss();
       const peak = { api: await memoryMb(apiProcess.child.pid!, 'VmHWM'), worker: await memoryMb(workerProcess.child.pid!, 'VmHWM') };

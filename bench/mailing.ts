@@ -1,5 +1,5 @@
 import { mailingPhases } from './mailing-phases.js';
-import { type BenchContext, percentile, round, timed, withBenchStack } from './support.js';
+import { type BenchContext, mailUntilDone, percentile, round, timed, withBenchStack } from './support.js';
 
 const TEMPLATE = {
   subject: 'Hello {{ client.first_name }}',
@@ -33,17 +33,7 @@ async function measure({ sql, api, temporalAddress }: BenchContext, recipients: 
   await sql`analyze`;
 
   const people = Array.from({ length: recipients }, (_, i) => ({ customerId: `c-${i + 1}`, attributes: { first_name: `Name${i}`, city: 'Oslo' } }));
-  let postMs = 0;
-  const { ms, result } = await timed(async () => {
-    const posted = await timed(() => api('POST', '/mailings', { name: bench, channel: { type: 'log' }, template: TEMPLATE, recipients: people }));
-    postMs = posted.ms;
-    const mailing = posted.result.body;
-    for (;;) {
-      const current = (await api('GET', `/mailings/${mailing.id}`)).body;
-      if (!['reserving', 'sending'].includes(current.status)) return current;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  });
+  const { mailing: result, ms, postMs } = await mailUntilDone(api, { name: bench, channel: { type: 'log' }, template: TEMPLATE, recipients: people }, 500);
   if (result.status !== 'completed' || result.sent !== recipients) throw new Error(`mailing ended ${result.status} with ${result.sent} sent`);
 
   const baseline = await timed(() =>

@@ -85,3 +85,18 @@ export async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms:
   const result = await work();
   return { result, ms: performance.now() - start };
 }
+
+/**
+ * POSTs a mailing and waits for it to end, polling every `pollMs`. Its time runs from the POST
+ * to the mailing's own finishedAt (the database's clock is this machine's), not to the poll that
+ * saw it: a poll adds up to its interval of nothing to the figure.
+ */
+export async function mailUntilDone(api: BenchContext['api'], body: unknown, pollMs: number): Promise<{ mailing: any; ms: number; postMs: number }> {
+  const startedAt = Date.now();
+  const posted = await timed(() => api('POST', '/mailings', body));
+  for (;;) {
+    const mailing = (await api('GET', `/mailings/${posted.result.body.id}`)).body;
+    if (!['reserving', 'sending'].includes(mailing.status)) return { mailing, ms: Date.parse(mailing.finishedAt) - startedAt, postMs: posted.ms };
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
