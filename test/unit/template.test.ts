@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { tokenize } from '@huggingface/jinja';
+import { Environment, tokenize } from '@huggingface/jinja';
 import { ValidationError } from '../../src/domain/errors.js';
 import {
   checkTemplate,
@@ -440,5 +440,13 @@ describe('properties', () => {
         }
       }),
     );
+  });
+});
+
+describe('the template library as patched (patches/@huggingface+jinja+0.5.11.patch)', () => {
+  it('makes a value with no class field of its own: only the value, its type on the prototype', () => {
+    const value = new Environment().set('v', 'text');
+    expect(Object.keys(value)).toEqual(['value']);
+    expect(value.type).toBe('StringValue');
   });
 });
