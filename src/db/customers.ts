@@ -61,18 +61,24 @@ export interface CustomerUpdate {
 }
 
 /**
- * Makes every id a known customer, in one statement: given attributes are merged over the
- * stored ones, and an email or phone given replaces the stored one.
+ * Makes every id a known customer, in the caller's transaction: given attributes are merged
+ * over the stored ones, and an email or phone given replaces the stored one.
  * Rows are written (hence locked) in ascending id order, whatever order the caller gives them
  * in: two transactions merging overlapping lists (two mailings, a mailing and a direct issue)
- * then wait for one another instead of deadlocking. `insert … select … from unnest(…) with
- * ordinality order by` makes PostgreSQL insert in that order (an insert takes its rows in the
- * order its select yields them). An id given twice keeps the later attributes merged over the
+ * then wait for one another instead of deadlocking. Each statement takes the next MERGE_CHUNK
+ * ids, and `insert … select … from jsonb_array_elements(…) with ordinality order by` makes
+ * PostgreSQL insert in that order (an insert takes its rows in the order its select yields them). An id given twice keeps the later attributes merged over the
  * earlier ones, and its later email and phone (`on conflict do update` cannot touch one row
  * twice in a statement). A customer who would not change is locked but not rewritten: a
  * mailing to customers known as they are writes no new row versions.
  */
-export async function mergeCustomers(tx: TransactionSql | Sql, customers: readonly CustomerUpdate[]): Promise<void> {
+/**
+ * Customers one merge statement takes. A jsonb document holds at most 256 MB, and a mailing's
+ * POST may be larger than that (PROMO_MAX_BODY_BYTES has no ceiling).
+ */
+export const MERGE_CHUNK = 10_000;
+
+export async function mergeCustomers(tx: TransactionSql, customers: readonly CustomerUpdate[]): Promise<void> {
   if (customers.length === 0) return;
   const merged = new Map<string, Omit<CustomerUpdate, 'id'> & { attributes: Attributes }>();
   for (const { id, attributes, email, phone } of customers) {
@@ -83,22 +89,24 @@ export async function mergeCustomers(tx: TransactionSql | Sql, customers: readon
   }
   // code-point order, the same for every caller and independent of any collation
   const ids = [...merged.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  // one JSON document, serialised in one native call: as a text[] of JSON texts, the driver
-  // escaped every quote of every element (0.5 s of the API's CPU per 100,000 recipients)
-  const rows = ids.map((id) => {
-    const { attributes, email, phone } = merged.get(id)!;
-    return [id, attributes, email ?? null, phone ?? null];
-  });
-  await tx`
-    insert into customer as c (id, attributes, email, phone)
-    select r ->> 0, r -> 1, r ->> 2, r ->> 3
-      from jsonb_array_elements(${tx.json(rows as never)}) with ordinality as t (r, n)
-     order by n
-    on conflict (id) do update
-      set attributes = c.attributes || excluded.attributes, email = coalesce(excluded.email, c.email), phone = coalesce(excluded.phone, c.phone),
-          updated_at = now()
-      where (c.attributes || excluded.attributes, coalesce(excluded.email, c.email), coalesce(excluded.phone, c.phone))
-            is distinct from (c.attributes, c.email, c.phone)`;
+  for (let start = 0; start < ids.length; start += MERGE_CHUNK) {
+    // one JSON document, serialised in one native call: as a text[] of JSON texts, the driver
+    // escaped every quote of every element (0.5 s of the API's CPU per 100,000 recipients)
+    const rows = ids.slice(start, start + MERGE_CHUNK).map((id) => {
+      const { attributes, email, phone } = merged.get(id)!;
+      return [id, attributes, email ?? null, phone ?? null];
+    });
+    await tx`
+      insert into customer as c (id, attributes, email, phone)
+      select r ->> 0, r -> 1, r ->> 2, r ->> 3
+        from jsonb_array_elements(${tx.json(rows as never)}) with ordinality as t (r, n)
+       order by n
+      on conflict (id) do update
+        set attributes = c.attributes || excluded.attributes, email = coalesce(excluded.email, c.email), phone = coalesce(excluded.phone, c.phone),
+            updated_at = now()
+        where (c.attributes || excluded.attributes, coalesce(excluded.email, c.email), coalesce(excluded.phone, c.phone))
+              is distinct from (c.attributes, c.email, c.phone)`;
+  }
 }
 
 export interface IssuedCode {

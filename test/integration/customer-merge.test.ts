@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../src/db/client.js';
-import { mergeCustomers } from '../../src/db/customers.js';
+import { type CustomerUpdate, MERGE_CHUNK, mergeCustomers } from '../../src/db/customers.js';
 import { addRecipients, createMailing, lockDraft } from '../../src/db/mailings.js';
 import { testDatabase } from '../support/stack.js';
 
@@ -8,6 +8,8 @@ let sql: Sql;
 beforeAll(async () => {
   sql = await testDatabase();
 });
+
+const merge = (customers: CustomerUpdate[]) => sql.begin((tx) => mergeCustomers(tx, customers));
 
 /** Each customer's row version (xmin: the transaction that wrote it), attributes and updated_at. */
 async function rows(ids: string[]) {
@@ -19,7 +21,7 @@ async function rows(ids: string[]) {
 describe('merging customers', () => {
   it('rewrites only the customers whose attributes change, and locks every one of them', async () => {
     const ids = ['m-1', 'm-2', 'm-3'];
-    await mergeCustomers(sql, ids.map((id) => ({ id, attributes: { city: 'Oslo', tier: { level: 1 } } })));
+    await merge(ids.map((id) => ({ id, attributes: { city: 'Oslo', tier: { level: 1 } } })));
     const before = await rows(ids);
 
     await sql.begin(async (tx) => {
@@ -42,7 +44,7 @@ describe('merging customers', () => {
   });
 
   it('merges an id given twice, the later attributes over the earlier, and creates new customers', async () => {
-    await mergeCustomers(sql, [
+    await merge([
       { id: 'n-1', attributes: { city: 'Oslo', name: 'Ann' } },
       { id: 'n-1', attributes: { city: 'Bergen' } },
       { id: 'n-2' },
@@ -54,10 +56,21 @@ describe('merging customers', () => {
 
   it('stores ids, attributes and contacts exactly as given, whatever characters they hold', async () => {
     const attributes = { 'quote "key"': 'back\\slash "and" quotes', nested: [{ emoji: '🎉', tab: '\t' }, null, 1.5], empty: '' };
-    await mergeCustomers(sql, [{ id: 'odd "id", {1}', attributes, email: 'ann+"x"@example.com', phone: '+47 123' }]);
+    await merge([{ id: 'odd "id", {1}', attributes, email: 'ann+"x"@example.com', phone: '+47 123' }]);
     const [row] = await sql<{ attributes: unknown; email: string; phone: string }[]>`
       select attributes, email, phone from customer where id = ${'odd "id", {1}'}`;
     expect(row).toEqual({ attributes, email: 'ann+"x"@example.com', phone: '+47 123' });
+  });
+
+  it('merges more customers than one statement takes, every one of them', async () => {
+    const count = MERGE_CHUNK * 2 + MERGE_CHUNK / 2;
+    // given in descending order: each statement takes the next ids in ascending order
+    const customers = Array.from({ length: count }, (_, i) => ({ id: `chunk-${String(count - i).padStart(6, '0')}`, attributes: { n: count - i } }));
+    await merge(customers);
+    const [stored] = await sql<{ n: number; matching: number }[]>`
+      select count(*)::int as n, count(*) filter (where attributes = jsonb_build_object('n', substr(id, 7)::int))::int as matching
+        from customer where id like 'chunk-%'`;
+    expect(stored).toEqual({ n: count, matching: count });
   });
 
   it("stores a recipient's email and phone only when they are new", async () => {
