@@ -55,7 +55,9 @@ describe('send a mailing to a segment', () => {
     expect(segment.count).toBe(2);
     expect(done).toMatchObject({ name: 'Alpha friends', status: 'completed', audience: { segment: filter }, recipients: 2, sent: 2 });
 
-    await page.reload();
+    // the page reloads itself once it sees the mailing end (mailing-live.js): a reload of our own
+    // could race that one ("Not attached to an active page")
+    await page.locator('section[aria-label="Progress"][data-status="completed"]').waitFor();
     const audience = page.getByRole('region', { name: 'Audience' });
     expect(await audience.textContent()).toContain('issued a code from “Alpha”');
     await page.context().close();
