@@ -61,23 +61,24 @@ export interface CustomerUpdate {
 }
 
 /**
+ * Customers one merge statement takes. A jsonb document holds at most 256 MB, and a mailing's
+ * POST may be larger than that (PROMO_MAX_BODY_BYTES has no ceiling).
+ */
+export const MERGE_CHUNK = 10_000;
+
+/**
  * Makes every id a known customer, in the caller's transaction: given attributes are merged
  * over the stored ones, and an email or phone given replaces the stored one.
  * Rows are written (hence locked) in ascending id order, whatever order the caller gives them
  * in: two transactions merging overlapping lists (two mailings, a mailing and a direct issue)
  * then wait for one another instead of deadlocking. Each statement takes the next MERGE_CHUNK
  * ids, and `insert … select … from jsonb_array_elements(…) with ordinality order by` makes
- * PostgreSQL insert in that order (an insert takes its rows in the order its select yields them). An id given twice keeps the later attributes merged over the
- * earlier ones, and its later email and phone (`on conflict do update` cannot touch one row
- * twice in a statement). A customer who would not change is locked but not rewritten: a
- * mailing to customers known as they are writes no new row versions.
+ * PostgreSQL insert in that order (an insert takes its rows in the order its select yields
+ * them). An id given twice keeps the later attributes merged over the earlier ones, and its
+ * later email and phone (`on conflict do update` cannot touch one row twice in a statement). A
+ * customer who would not change is locked but not rewritten: a mailing to customers known as
+ * they are writes no new row versions.
  */
-/**
- * Customers one merge statement takes. A jsonb document holds at most 256 MB, and a mailing's
- * POST may be larger than that (PROMO_MAX_BODY_BYTES has no ceiling).
- */
-export const MERGE_CHUNK = 10_000;
-
 export async function mergeCustomers(tx: TransactionSql, customers: readonly CustomerUpdate[]): Promise<void> {
   if (customers.length === 0) return;
   const merged = new Map<string, Omit<CustomerUpdate, 'id'> & { attributes: Attributes }>();
