@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { InvalidLine, SortedLines } from '../domain/code.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../domain/pagination.js';
 import type { Sql, TransactionSql } from './client.js';
-import { copyField, copyFrom } from './copy.js';
+import { copyField, copyFrom, copyLines } from './copy.js';
 import { isUniqueViolation } from './errors.js';
 import { getGroup, lockGroup } from './groups.js';
 
@@ -70,7 +70,8 @@ const CODE_KEY = 'promo_code_code_key';
 export async function insertNewCodes(tx: TransactionSql, owner: CodeOwner, codes: readonly string[], copy: boolean): Promise<number> {
   if (codes.length === 0) return 0;
   const sorted = [...codes].sort();
-  const copied = copy && (await unlessStored(tx, (sp) => copyFrom(sp`copy promo_code (group_id, code, job_id) from stdin`, copyRows(owner, sorted)).then(() => true as const)));
+  const line = (code: string) => `${owner.groupId}\t${copyField(code)}\t${owner.jobId}\n`;
+  const copied = copy && (await unlessStored(tx, (sp) => copyFrom(sp`copy promo_code (group_id, code, job_id) from stdin`, copyLines(sorted, line)).then(() => true as const)));
   if (copied) return codes.length;
   const result = await tx`
     insert into promo_code (group_id, code, job_id)
@@ -90,16 +91,6 @@ export async function unlessStored<T extends object | true>(tx: TransactionSql, 
   } catch (error) {
     if (!isUniqueViolation(error, CODE_KEY)) throw error;
     return false;
-  }
-}
-
-const COPY_CHUNK = 5000;
-
-function* copyRows(owner: CodeOwner, codes: readonly string[]): Generator<string> {
-  for (let start = 0; start < codes.length; start += COPY_CHUNK) {
-    let text = '';
-    for (const code of codes.slice(start, start + COPY_CHUNK)) text += `${owner.groupId}\t${copyField(code)}\t${owner.jobId}\n`;
-    yield text;
   }
 }
 

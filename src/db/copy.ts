@@ -28,3 +28,20 @@ const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': 
 export function copyField(value: string): string {
   return COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!) : value;
 }
+
+/** A COPY field that may be NULL. */
+export function copyNullable(value: string | null | undefined): string {
+  return value === null || value === undefined ? '\\N' : copyField(value);
+}
+
+const COPY_CHUNK = 5000;
+
+/** The COPY text of `items`, a line each (`line` ends it with `\n`), in chunks of a few thousand lines. */
+export function* copyLines<T>(items: readonly T[], line: (item: T, index: number) => string): Generator<string> {
+  for (let start = 0; start < items.length; start += COPY_CHUNK) {
+    let text = '';
+    const end = Math.min(items.length, start + COPY_CHUNK);
+    for (let i = start; i < end; i += 1) text += line(items[i]!, i);
+    yield text;
+  }
+}

@@ -6,6 +6,7 @@ import type { SegmentFilter } from '../domain/segment.js';
 import type { TemplateSource } from '../domain/template.js';
 import { mailingWorkflowId } from '../client/contract.js';
 import type { Sql, TransactionSql } from './client.js';
+import { copyField, copyFrom, copyLines, copyNullable } from './copy.js';
 import { type Attributes, mergeCustomers } from './customers.js';
 
 export type ChannelConfig = { type: 'log' } | { type: 'webhook'; url: string } | { type: 'smtp'; from: string };
@@ -128,16 +129,21 @@ export async function addRecipients(tx: TransactionSql, mailing: MailingRecord, 
   if (recipients.length === 0) return { added: 0, duplicates: 0 };
   await mergeCustomers(tx, recipients.map(({ customerId, attributes, email, phone }) => ({ id: customerId, attributes, email, phone })));
   const [last] = await tx<{ seq: string }[]>`select coalesce(max(seq), 0) as seq from mailing_recipient where mailing_id = ${mailing.id}`;
-  // the first recipients of a mailing (its row is locked) meet none: a plain insert costs PostgreSQL
-  // a third less than one that checks each row for a conflict first (0.4 s per 100,000)
-  const first = last!.seq === '0';
+  // the first recipients of a mailing (its row is locked) meet none, so they need no check for a
+  // conflict: COPY, which also fills a page at a time (100,000 recipients, createMailing 1.40–1.96 s
+  // with `insert … select`, 1.23–1.64 s with COPY; `on conflict do nothing` cost a third more still)
+  if (last!.seq === '0') {
+    const line = (r: NewRecipient, i: number) => `${mailing.id}\t${i + 1}\t${copyField(r.customerId)}\t${copyNullable(r.email)}\t${copyNullable(r.phone)}\n`;
+    await copyFrom(tx`copy mailing_recipient (mailing_id, seq, customer_id, email, phone) from stdin`, copyLines(recipients, line));
+    return { added: recipients.length, duplicates: given.length - recipients.length };
+  }
   const result = await tx`
     insert into mailing_recipient (mailing_id, seq, customer_id, email, phone)
     select ${mailing.id}, ${last!.seq}::bigint + ord, customer_id, email, phone
       from unnest(${recipients.map((r) => r.customerId)}::text[],
                   ${recipients.map((r) => r.email ?? null) as string[]}::text[],
                   ${recipients.map((r) => r.phone ?? null) as string[]}::text[]) with ordinality as t (customer_id, email, phone, ord)
-    ${first ? tx`` : tx`on conflict (mailing_id, customer_id) do nothing`}`;
+    on conflict (mailing_id, customer_id) do nothing`;
   return { added: result.count, duplicates: given.length - result.count };
 }
 

@@ -111,3 +111,15 @@ describe('merging customers', () => {
     ]);
   });
 });
+
+describe("a mailing's recipients", () => {
+  it('are stored in the order given, once each, with ids and contacts exactly as given, whatever characters they hold', async () => {
+    const texts = ['tab\there', 'line\nbreak', 'carriage\rreturn', 'back\\slash', '\\N', 'quote "x", {1}', '🎉'];
+    const recipients = texts.map((text, i) => ({ customerId: `odd-${i} ${text}`, ...(i % 2 === 0 ? { email: `${text}@example.com` } : { phone: text }) }));
+    await createMailing(sql, { publicId: 'odd-recipients', name: 'odd', channel: { type: 'log' }, template: { body: 'Hi' }, recipients: [...recipients, recipients[0]!] });
+    const stored = await sql`
+      select r.seq::int, r.customer_id, r.email, r.phone from mailing_recipient r join mailing m on m.id = r.mailing_id
+       where m.public_id = 'odd-recipients' order by r.seq`;
+    expect(stored).toEqual(recipients.map((r, i) => ({ seq: i + 1, customerId: r.customerId, email: r.email ?? null, phone: r.phone ?? null })));
+  });
+});
