@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../src/db/client.js';
 import { type CustomerUpdate, MERGE_CHUNK, mergeCustomers } from '../../src/db/customers.js';
-import { addRecipients, createMailing, lockDraft } from '../../src/db/mailings.js';
+import { addRecipients, createMailing, lockDraft, type NewRecipient } from '../../src/db/mailings.js';
 import { testDatabase } from '../support/stack.js';
 
 let sql: Sql;
@@ -115,7 +115,7 @@ describe('merging customers', () => {
 describe("a mailing's recipients", () => {
   it('are stored in the order given, once each, with ids and contacts exactly as given, whatever characters they hold', async () => {
     const texts = ['tab\there', 'line\nbreak', 'carriage\rreturn', 'back\\slash', '\\N', 'quote "x", {1}', '🎉'];
-    const recipients = texts.map((text, i) => ({ customerId: `odd-${i} ${text}`, ...(i % 2 === 0 ? { email: `${text}@example.com` } : { phone: text }) }));
+    const recipients = texts.map((text, i): NewRecipient => ({ customerId: `odd-${i} ${text}`, ...(i % 2 === 0 ? { email: `${text}@example.com` } : { phone: text }) }));
     await createMailing(sql, { publicId: 'odd-recipients', name: 'odd', channel: { type: 'log' }, template: { body: 'Hi' }, recipients: [...recipients, recipients[0]!] });
     const stored = await sql`
       select r.seq::int, r.customer_id, r.email, r.phone from mailing_recipient r join mailing m on m.id = r.mailing_id
