@@ -4,7 +4,7 @@ import { IMPORT_LANES, laneOfHash, valueHash } from '../domain/import-lanes.js';
 import { SeenValues } from '../domain/seen-values.js';
 import type { Sql, TransactionSql } from './client.js';
 import { type CodeOwner, unlessStored } from './codes.js';
-import { copyField, copyFrom } from './copy.js';
+import { copyField, copyFrom, copyNullable } from './copy.js';
 import { lockGroup } from './groups.js';
 import { createStagingTable, stagingTable } from './import-staging.js';
 import { addBatchToJob, type BatchOutcome, createJob, getJob, jobBatch, JobEnded, type JobRecord, MAX_JOB_PROBLEMS } from './jobs.js';
@@ -52,7 +52,7 @@ function copyRows(values: FileValue[], seen: SeenValues): string {
   for (const { line, value, problem } of values) {
     const hash = valueHash(value);
     const repeat = !problem && seen.add(hash);
-    text += `${laneOfHash(hash)}\t${line}\t${copyField(value)}\t${problem ? copyField(problem) : '\\N'}\t${repeat ? 't' : 'f'}\n`;
+    text += `${laneOfHash(hash)}\t${line}\t${copyField(value)}\t${copyNullable(problem)}\t${repeat ? 't' : 'f'}\n`;
   }
   return text;
 }
